@@ -1,1 +1,200 @@
-fn main() {}
+//! The `stager` binary: a BuildKit frontend when BuildKit starts it, an offline tool otherwise.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use prost::Message;
+
+use stager::image::{Image, Platform, Reference};
+use stager::options::BuildOptions;
+use stager::pipeline::{self, BaseImage, ConvertContext};
+
+#[derive(Parser)]
+#[command(
+    name = "stager",
+    version,
+    about = "A BuildKit frontend for Dockerfiles"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve BuildKit's gateway API over stdin/stdout (what BuildKit runs; the default).
+    Serve,
+    /// Parse a Dockerfile.
+    Parse {
+        /// Print BuildKit's AST dump.
+        #[arg(long)]
+        dump: bool,
+        /// The Dockerfile.
+        file: PathBuf,
+    },
+    /// Print the LLB of a Dockerfile (pipe into `buildctl build`).
+    Llb {
+        /// Stage to build.
+        #[arg(long)]
+        target: Option<String>,
+        /// `NAME=VALUE` build argument.
+        #[arg(long = "build-arg")]
+        build_args: Vec<String>,
+        /// Target platform, e.g. linux/arm64.
+        #[arg(long)]
+        platform: Option<String>,
+        /// `REF=FILE`: the config JSON of a base image (FROM stays unpinned without one).
+        #[arg(long = "image-config")]
+        image_configs: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Pb)]
+        format: Format,
+        /// The Dockerfile.
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// A marshaled pb.Definition, as `buildctl build` reads it.
+    Pb,
+    /// A readable JSON dump.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        // Exit right away: tokio's stdin thread would keep the process alive after Return.
+        Command::Serve => std::process::exit(stager::gateway::serve()),
+        Command::Parse { dump, file } => finish(parse(&file, dump)),
+        Command::Llb {
+            target,
+            build_args,
+            platform,
+            image_configs,
+            format,
+            file,
+        } => finish(llb(
+            &file,
+            target,
+            &build_args,
+            platform.as_deref(),
+            &image_configs,
+            format,
+        )),
+    }
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed pipe (`stager llb ... | head`) is not an error.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("stager: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+/// `FILE:LINE: message` for pipeline errors.
+fn located(file: &Path, e: pipeline::Error) -> anyhow::Error {
+    match e.line() {
+        Some(line) => anyhow::anyhow!("{}:{line}: {e}", file.display()),
+        None => anyhow::anyhow!("{}: {e}", file.display()),
+    }
+}
+
+fn parse(file: &Path, dump: bool) -> anyhow::Result<()> {
+    let bytes = read(file)?;
+    let df = stager::syntax::parse(&bytes).map_err(|e| located(file, e.into()))?;
+    let mut out = std::io::stdout().lock();
+    if dump {
+        writeln!(out, "{}", df.dump())?;
+    } else {
+        writeln!(out, "{} instructions", df.nodes.len())?;
+    }
+    Ok(())
+}
+
+fn llb(
+    file: &Path,
+    target: Option<String>,
+    build_args: &[String],
+    platform: Option<&str>,
+    image_configs: &[String],
+    format: Format,
+) -> anyhow::Result<()> {
+    let bytes = read(file)?;
+    let mut opts = BuildOptions::new(Platform::host());
+    opts.filename = file
+        .file_name()
+        .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned());
+    opts.target = target;
+    for arg in build_args {
+        let (k, v) = arg.split_once('=').unwrap_or((arg, ""));
+        opts.build_args.insert(k.to_string(), v.to_string());
+    }
+    if let Some(p) = platform {
+        opts.target_platform = Some(Platform::parse(p)?);
+    }
+    let parsed = pipeline::parse(&bytes).map_err(|e| located(file, e))?;
+    let plan = pipeline::plan(&parsed, &opts).map_err(|e| located(file, e))?;
+    let mut bases = BTreeMap::new();
+    for spec in image_configs {
+        let Some((reference, path)) = spec.split_once('=') else {
+            bail!("--image-config wants REF=FILE, got {spec:?}");
+        };
+        let reference = Reference::parse(reference)?;
+        let config = Image::from_json(&read(Path::new(path))?)
+            .with_context(|| format!("invalid image config in {path}"))?;
+        for request in plan.base_images() {
+            if request.reference == reference.to_string() {
+                bases.insert(
+                    request.key(),
+                    BaseImage {
+                        digest: String::new(),
+                        config: config.clone(),
+                    },
+                );
+            }
+        }
+    }
+    let ctx = ConvertContext {
+        options: &opts,
+        llb_caps: Default::default(),
+        source_info: Some(stager::proto::pb::SourceInfo {
+            filename: opts.filename.clone(),
+            data: bytes.clone(),
+            definition: None,
+            language: "Dockerfile".into(),
+        }),
+    };
+    let converted = pipeline::convert(&plan, parsed.dockerfile.escape, &bases, &ctx)
+        .map_err(|e| located(file, e))?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Pb => out.write_all(&converted.definition.encode_to_vec())?,
+        Format::Json => {
+            let dump = serde_json::json!({
+                "definition": stager::llb::dump(&converted.definition),
+                "image": serde_json::to_value(&converted.image)?,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&dump)?)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Plan + base image configs -> LLB + the image config of the target.
+//!
+//! In: an immutable [`Plan`], the resolved base images, and a [`Context`] (options, the daemon's
+//! LLB caps, the Dockerfile for source maps). Out: [`Converted`]: a deterministic
+//! `pb.Definition` and the target's [`Image`]. One file per instruction family: `from`
+//! (stage start), `run`, `copy`, `meta` (everything that only changes the config). `convert`
+//! never re-reads Dockerfile text and does no I/O.
+
+mod copy;
+mod env;
+mod from;
+mod gofmt;
+mod meta;
+mod paths;
+mod run;
+mod stage;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::image::Image;
+use crate::instructions::Kind;
+use crate::llb;
+use crate::options::BuildOptions;
+use crate::plan::{Base, Plan, Stage};
+use crate::proto::pb;
+use crate::shell::Lexer;
+
+pub use env::EnvList;
+use stage::StageState;
+
+/// A base image as the daemon resolved it.
+#[derive(Clone, Debug)]
+pub struct BaseImage {
+    /// Manifest digest, pins the image source when not empty.
+    pub digest: String,
+    /// Its config.
+    pub config: Image,
+}
+
+/// What conversion needs besides the plan.
+#[derive(Clone, Debug)]
+pub struct Context<'a> {
+    /// The build's options.
+    pub options: &'a BuildOptions,
+    /// LLB capabilities of the daemon.
+    pub llb_caps: BTreeSet<String>,
+    /// The Dockerfile, for `Definition.source`.
+    pub source_info: Option<pb::SourceInfo>,
+}
+
+/// The result of a conversion.
+#[derive(Clone, Debug)]
+pub struct Converted {
+    /// The LLB of the target stage.
+    pub definition: pb::Definition,
+    /// The target's image config.
+    pub image: Image,
+}
+
+/// An instruction that cannot be converted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    /// What is wrong, BuildKit's text where it has one.
+    pub message: String,
+    /// The instruction's lines.
+    pub lines: (u32, u32),
+}
+
+/// Converts the reachable stages and returns the target's LLB and config.
+pub fn convert(
+    plan: &Plan,
+    escape: char,
+    bases: &BTreeMap<String, BaseImage>,
+    ctx: &Context<'_>,
+) -> Result<Converted, Error> {
+    // The context source's followpaths depend on every COPY of every stage, which are only known
+    // after dispatch: dispatch once to learn them, then again with the final context source.
+    let first = Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, None)).run()?;
+    let follow = first.context_paths.clone();
+    let out = if follow.is_empty() {
+        first
+    } else {
+        Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, Some(&follow))).run()?
+    };
+    let mut image = out.image;
+    finalize_image(&mut image, ctx.options);
+    Ok(Converted {
+        definition: llb::marshal(&out.state, ctx.source_info.clone()),
+        image,
+    })
+}
+
+/// The main build context, loaded lazily by the daemon only when an op reads it.
+fn context_source(ctx: &Context<'_>, follow: Option<&BTreeSet<String>>) -> llb::State {
+    let opts = ctx.options;
+    let name = &opts.context_name;
+    let mut attrs = BTreeMap::from([
+        (
+            "local.session".to_string(),
+            opts.session_for(name).to_string(),
+        ),
+        ("local.sharedkeyhint".to_string(), name.clone()),
+    ]);
+    if !opts.excludes.is_empty() {
+        attrs.insert(
+            "local.excludepatterns".into(),
+            serde_json::to_string(&opts.excludes).unwrap_or_default(),
+        );
+    }
+    if let Some(paths) = follow.filter(|p| !p.contains("/")) {
+        let rel: Vec<String> = paths
+            .iter()
+            .map(|p| p.trim_start_matches('/').to_string())
+            .collect();
+        attrs.insert(
+            "local.followpaths".into(),
+            serde_json::to_string(&rel).unwrap_or_default(),
+        );
+    }
+    let meta = llb::OpMeta {
+        name: Some("[internal] load build context".into()),
+        ..llb::OpMeta::default()
+    };
+    llb::State::local(name, attrs, meta)
+}
+
+fn finalize_image(image: &mut Image, opts: &BuildOptions) {
+    image.created = None;
+    if !opts.labels.is_empty() {
+        let labels = image.config.labels.get_or_insert_with(BTreeMap::new);
+        for (k, v) in &opts.labels {
+            labels.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(p) = &opts.target_platform {
+        let os_arch_changed = image.os != p.os || image.architecture != p.architecture;
+        image.os = p.os.clone();
+        image.architecture = p.architecture.clone();
+        if p.variant.is_some() || os_arch_changed {
+            image.variant = p.variant.clone().unwrap_or_default();
+        }
+        if os_arch_changed {
+            image.os_version.clear();
+        }
+    }
+}
+
+/// What one dispatch pass produced.
+struct Dispatched {
+    state: llb::State,
+    image: Image,
+    context_paths: BTreeSet<String>,
+}
+
+/// One pass over the reachable stages, in Dockerfile order.
+struct Dispatcher<'p> {
+    plan: &'p Plan,
+    bases: &'p BTreeMap<String, BaseImage>,
+    ctx: &'p Context<'p>,
+    lexer: Lexer,
+    context: llb::State,
+    context_paths: BTreeSet<String>,
+    /// Dispatched stages by index.
+    done: Vec<Option<StageState>>,
+    /// Whether progress names carry the stage name (more than one state in the build).
+    named: bool,
+}
+
+impl<'p> Dispatcher<'p> {
+    fn new(
+        plan: &'p Plan,
+        escape: char,
+        bases: &'p BTreeMap<String, BaseImage>,
+        ctx: &'p Context<'p>,
+        context: llb::State,
+    ) -> Self {
+        let implicit: BTreeSet<String> = plan
+            .stages
+            .iter()
+            .flat_map(|s| s.steps.iter())
+            .filter_map(|s| match &s.copy_from {
+                Some(Base::Image(r)) => Some(r.to_string()),
+                _ => None,
+            })
+            .collect();
+        Dispatcher {
+            plan,
+            bases,
+            ctx,
+            lexer: Lexer::new(escape),
+            context,
+            context_paths: BTreeSet::new(),
+            done: vec![None; plan.stages.len()],
+            named: plan.stages.len() + implicit.len() > 1,
+        }
+    }
+
+    fn run(mut self) -> Result<Dispatched, Error> {
+        for stage in self.plan.reachable_stages() {
+            let mut st = self.start(stage)?;
+            for step in &stage.steps {
+                self.dispatch(&mut st, stage, step)?;
+            }
+            self.done[stage.index] = Some(st);
+        }
+        let target = self.done[self.plan.target].take().ok_or_else(|| Error {
+            message: "target stage was not converted".into(),
+            lines: (0, 0),
+        })?;
+        Ok(Dispatched {
+            state: target.state,
+            image: target.image,
+            context_paths: self.context_paths,
+        })
+    }
+
+    fn dispatch(
+        &mut self,
+        st: &mut StageState,
+        stage: &Stage,
+        step: &crate::plan::Step,
+    ) -> Result<(), Error> {
+        let ins = &step.instruction;
+        let at = |message: String| Error {
+            message,
+            lines: ins.lines,
+        };
+        match &ins.kind {
+            Kind::Run(run) => self.run_step(st, stage, ins, run).map_err(at),
+            Kind::Copy(c) | Kind::Add(c) => {
+                let is_add = matches!(ins.kind, Kind::Add(_));
+                self.copy_step(st, stage, ins, c, is_add, step.copy_from.as_ref())
+                    .map_err(at)
+            }
+            Kind::From(_) => Err(at("unexpected FROM inside a stage".into())),
+            _ => self.meta_step(st, stage, ins).map_err(at),
+        }
+    }
+
+    /// Op metadata shared by every op an instruction makes.
+    fn op_meta(
+        &self,
+        st: &StageState,
+        ins: &crate::instructions::Instruction,
+        name: String,
+    ) -> llb::OpMeta {
+        llb::OpMeta {
+            name: Some(name),
+            ignore_cache: st.ignore_cache,
+            locations: (ins.lines.0..=ins.lines.1).map(|l| (l, l)).collect(),
+            ..llb::OpMeta::default()
+        }
+    }
+}
+
+/// A `.dockerignore` pattern cleaned as BuildKit's `ignorefile` does.
+pub fn clean_pattern(pattern: &str) -> String {
+    let cleaned = paths::clean(pattern);
+    match cleaned.strip_prefix('/') {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => cleaned,
+    }
+}

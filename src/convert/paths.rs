@@ -1,0 +1,90 @@
+//! Path rules of the official frontend: cleaning, WORKDIR joins, COPY destinations.
+
+/// Go `path.Clean` for slash paths.
+pub fn clean(p: &str) -> String {
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+/// `path.Join(parent, p)` when `p` is relative, then cleaned; keeps a trailing `/` or `/.` when asked.
+pub fn normalize(parent: &str, p: &str, keep_slash: bool) -> String {
+    let parent = if parent.is_empty() { "/" } else { parent };
+    let joined = if p.is_empty() {
+        parent.to_string()
+    } else if p.starts_with('/') {
+        p.to_string()
+    } else {
+        format!("{parent}/{p}")
+    };
+    let mut out = clean(&joined);
+    if keep_slash {
+        if p.ends_with('/') && !out.ends_with('/') {
+            out.push('/');
+        } else if p.ends_with("/.") {
+            if out != "/" {
+                out.push('/');
+            }
+            out.push('.');
+        }
+    }
+    out
+}
+
+/// The absolute COPY destination for `dest` under working directory `workdir`.
+pub fn copy_dest(workdir: &str, dest: &str) -> String {
+    if dest.starts_with('/') {
+        normalize("/", dest, true)
+    } else {
+        let dest = if dest.is_empty() || dest == "." {
+            "./"
+        } else {
+            dest
+        };
+        normalize(workdir, dest, true)
+    }
+}
+
+/// A COPY source inside its root: absolute, cleaned, `..` cannot climb out.
+pub fn copy_source(src: &str) -> String {
+    clean(&format!("/{src}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules() {
+        assert_eq!(clean("/a/../../b/./c/"), "/b/c");
+        assert_eq!(clean("a/.."), ".");
+        assert_eq!(normalize("/app", "sub", false), "/app/sub");
+        assert_eq!(normalize("/app", "/abs/../x", false), "/x");
+        assert_eq!(copy_dest("/app", "."), "/app/");
+        assert_eq!(copy_dest("/app", "b/"), "/app/b/");
+        assert_eq!(copy_dest("/app", "b"), "/app/b");
+        assert_eq!(copy_dest("/", "/x/."), "/x/.");
+        assert_eq!(copy_dest("/", "/"), "/");
+        assert_eq!(copy_source("../../etc/passwd"), "/etc/passwd");
+        assert_eq!(copy_source("."), "/");
+        assert_eq!(copy_source("dir/"), "/dir");
+    }
+}

@@ -1,0 +1,146 @@
+//! RUN -> ExecOp.
+
+use crate::instructions::{Instruction, Run};
+use crate::llb;
+use crate::options::NetworkMode;
+use crate::plan::Stage;
+use crate::proto::pb;
+use crate::shell::Lexer;
+
+use super::Dispatcher;
+use super::stage::{StageState, uppercase_cmd};
+
+/// The shell of shell-form commands when SHELL was not used.
+pub(super) fn default_shell(os: &str) -> Vec<String> {
+    if os == "windows" {
+        vec!["cmd".into(), "/S".into(), "/C".into()]
+    } else {
+        vec!["/bin/sh".into(), "-c".into()]
+    }
+}
+
+/// `[shell..., joined args]` for shell form, as BuildKit's `withShell`.
+pub(super) fn with_shell(st: &StageState, args: &[String]) -> Vec<String> {
+    let mut shell = st
+        .image
+        .config
+        .shell
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default_shell(&st.platform.os));
+    shell.push(args.join(" "));
+    shell
+}
+
+impl Dispatcher<'_> {
+    pub(super) fn run_step(
+        &mut self,
+        st: &mut StageState,
+        _stage: &Stage,
+        ins: &Instruction,
+        run: &Run,
+    ) -> Result<(), String> {
+        if !run.mounts.is_empty() {
+            return Err("RUN --mount is not supported by stager yet".into());
+        }
+        if !run.heredocs.is_empty() {
+            return Err("RUN with here-documents is not supported by stager yet".into());
+        }
+        let args = if run.command.prepend_shell {
+            with_shell(st, &run.command.args)
+        } else {
+            run.command.args.clone()
+        };
+        let opts = self.ctx.options;
+        let network = match run.network.as_deref() {
+            None | Some("default") => match opts.network {
+                NetworkMode::Sandbox => pb::NetMode::Unset,
+                NetworkMode::Host => pb::NetMode::Host,
+                NetworkMode::None => pb::NetMode::None,
+            },
+            Some("none") => pb::NetMode::None,
+            Some("host") => pb::NetMode::Host,
+            Some(other) => return Err(format!("unsupported network mode {other:?}")),
+        };
+        let security = match run.security.as_deref() {
+            None | Some("sandbox") => pb::SecurityMode::Sandbox,
+            Some("insecure") => pb::SecurityMode::Insecure,
+            Some(other) => return Err(format!("unsupported security mode {other:?}")),
+        };
+        let name_lexer = Lexer {
+            raw_quotes: true,
+            skip_unset_env: true,
+            ..self.lexer.clone()
+        };
+        let shown = name_lexer
+            .process_word(&ins.original, &st.env)
+            .unwrap_or_else(|_| ins.original.clone());
+        let name = st.progress_name(&uppercase_cmd(&shown));
+        let mut meta = self.op_meta(st, ins, name);
+        meta.description.insert(
+            "com.docker.dockerfile.v1.command".into(),
+            ins.original.trim().to_string(),
+        );
+        meta.platform = Some(super::from::llb_platform(&st.platform));
+        let exec = llb::Exec {
+            args: args.clone(),
+            env: st.env.to_strings(),
+            cwd: st.workdir.clone(),
+            user: st.user.clone(),
+            hostname: opts.hostname.clone().unwrap_or_default(),
+            network,
+            security,
+            proxy_env: proxy_env(&opts.build_args),
+            extra_hosts: opts.extra_hosts.clone(),
+            ..llb::Exec::default()
+        };
+        st.state = st.state.run(exec, meta).root();
+        let history = format!("RUN {} # buildkit", run_command_string(&args, st));
+        st.image.add_history(history, true);
+        Ok(())
+    }
+}
+
+/// `|N K=V ... args`: the stage's ARGs as BuildKit writes them into RUN history.
+fn run_command_string(args: &[String], st: &StageState) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (key, value) in &st.build_args {
+        let v = st
+            .env
+            .value(key)
+            .map(str::to_string)
+            .or_else(|| value.clone())
+            .unwrap_or_default();
+        match pairs.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = v,
+            None => pairs.push((key.clone(), v)),
+        }
+    }
+    let mut words: Vec<String> = Vec::new();
+    if !pairs.is_empty() {
+        words.push(format!("|{}", pairs.len()));
+        words.extend(pairs.into_iter().map(|(k, v)| format!("{k}={v}")));
+    }
+    words.extend(args.iter().cloned());
+    words.join(" ")
+}
+
+/// Proxy build-args go to the daemon as `proxy_env`, never into the env or the cache key.
+fn proxy_env(build_args: &std::collections::BTreeMap<String, String>) -> Option<pb::ProxyEnv> {
+    let mut pe = pb::ProxyEnv::default();
+    let mut any = false;
+    // BTreeMap order puts upper-case names first, so a lower-case one wins, deterministically.
+    for (k, v) in build_args {
+        let slot = match k.to_ascii_lowercase().as_str() {
+            "http_proxy" => &mut pe.http_proxy,
+            "https_proxy" => &mut pe.https_proxy,
+            "ftp_proxy" => &mut pe.ftp_proxy,
+            "no_proxy" => &mut pe.no_proxy,
+            "all_proxy" => &mut pe.all_proxy,
+            _ => continue,
+        };
+        *slot = v.clone();
+        any = true;
+    }
+    any.then_some(pe)
+}

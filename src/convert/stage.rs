@@ -1,0 +1,95 @@
+//! The state of a stage while its instructions are dispatched, and progress names.
+
+use crate::image::{Image, Platform};
+use crate::llb;
+
+use super::env::EnvList;
+
+/// Everything a stage carries from one instruction to the next.
+#[derive(Clone, Debug)]
+pub struct StageState {
+    /// The filesystem so far.
+    pub state: llb::State,
+    /// The image config so far.
+    pub image: Image,
+    /// The LLB environment (config env + ARG values), in EnvList order.
+    pub env: EnvList,
+    /// Working directory of RUN.
+    pub workdir: String,
+    /// User of RUN.
+    pub user: String,
+    /// ARGs declared in this stage and its parent stages: name and value.
+    pub build_args: Vec<(String, Option<String>)>,
+    /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
+    pub cmd_set: bool,
+    /// The stage's platform.
+    pub platform: Platform,
+    /// Whether RUN/COPY ignore the cache (`no-cache`).
+    pub ignore_cache: bool,
+    /// Name shown in progress (`build`, `stage-1`), or none for a one-stage build.
+    pub display_name: Option<String>,
+    /// How many named steps the stage has, for `[i/N]`.
+    pub cmd_total: usize,
+    /// Named steps so far.
+    pub cmd_index: usize,
+}
+
+impl StageState {
+    /// `[name i/N] text`, as BuildKit's `prefixCommand` (the index is padded to N's width).
+    pub fn progress_name(&mut self, text: &str) -> String {
+        if self.cmd_total == 0 {
+            return text.to_string();
+        }
+        self.cmd_index += 1;
+        let width = self.cmd_total.to_string().len();
+        let name = self
+            .display_name
+            .as_ref()
+            .map(|n| format!("{n} "))
+            .unwrap_or_default();
+        format!(
+            "[{name}{:>width$}/{}] {text}",
+            self.cmd_index, self.cmd_total
+        )
+    }
+}
+
+/// Upper-cases the first word (`run echo` -> `RUN echo`).
+pub fn uppercase_cmd(text: &str) -> String {
+    match text.split_once(' ') {
+        Some((first, rest)) => format!("{} {rest}", first.to_ascii_uppercase()),
+        None => text.to_ascii_uppercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(total: usize, name: Option<&str>) -> StageState {
+        StageState {
+            state: llb::State::scratch(),
+            image: Image::default(),
+            env: EnvList::default(),
+            workdir: "/".into(),
+            user: String::new(),
+            build_args: Vec::new(),
+            cmd_set: false,
+            platform: Platform::new("linux", "amd64", None),
+            ignore_cache: false,
+            display_name: name.map(str::to_string),
+            cmd_total: total,
+            cmd_index: 0,
+        }
+    }
+
+    #[test]
+    fn progress_names() {
+        let mut s = state(12, Some("build"));
+        assert_eq!(s.progress_name("FROM x"), "[build  1/12] FROM x");
+        let mut s = state(3, None);
+        assert_eq!(s.progress_name("RUN a"), "[1/3] RUN a");
+        assert_eq!(state(0, Some("x")).progress_name("FROM y"), "FROM y");
+        assert_eq!(uppercase_cmd("copy --from=a b c"), "COPY --from=a b c");
+    }
+}

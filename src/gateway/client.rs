@@ -1,0 +1,176 @@
+//! Typed calls to the daemon's `LLBBridge`.
+//!
+//! [`Client`] is cheap to clone (tonic multiplexes calls over one HTTP/2 connection), so
+//! concurrent image resolution clones it instead of locking. `return_result` and `return_error`
+//! consume the client: nothing can be called after `Return`.
+
+use std::collections::BTreeMap;
+
+use tonic::transport::Channel;
+
+use crate::proto::google::rpc::Status;
+use crate::proto::moby::buildkit::v1::frontend::{self as gw, llb_bridge_client::LlbBridgeClient};
+use crate::proto::pb;
+
+use super::Error;
+use super::caps::Caps;
+
+/// Largest message either side accepts (BuildKit's own limit).
+const MAX_MESSAGE: usize = 16 << 20;
+
+/// What `Ping` told us about the daemon.
+#[derive(Clone, Debug, Default)]
+pub struct Daemon {
+    /// Gateway API capabilities.
+    pub api_caps: Caps,
+    /// LLB capabilities.
+    pub llb_caps: Caps,
+    /// Platforms of the first worker, in the daemon's order.
+    pub worker_platforms: Vec<pb::Platform>,
+}
+
+/// A connected gateway client.
+#[derive(Clone)]
+pub struct Client {
+    inner: LlbBridgeClient<Channel>,
+}
+
+/// A base image as `ResolveImageConfig` answered.
+#[derive(Clone, Debug)]
+pub struct ResolvedImage {
+    /// Manifest digest, used to pin the image source.
+    pub digest: String,
+    /// The image config JSON.
+    pub config: Vec<u8>,
+}
+
+impl Client {
+    /// Wraps a channel.
+    pub fn new(channel: Channel) -> Client {
+        Client {
+            inner: LlbBridgeClient::new(channel)
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        }
+    }
+
+    /// Calls `Ping` and keeps caps and workers.
+    pub async fn ping(&mut self) -> Result<Daemon, Error> {
+        let pong = self
+            .inner
+            .ping(gw::PingRequest {})
+            .await
+            .map_err(|s| Error::rpc("Ping", s))?
+            .into_inner();
+        Ok(Daemon {
+            api_caps: Caps::from_api(&pong.frontend_api_caps),
+            llb_caps: Caps::from_api(&pong.llb_caps),
+            worker_platforms: pong
+                .workers
+                .first()
+                .map(|w| w.platforms.clone())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Loads a definition (lazily: nothing runs until a read or the export) and returns its ref.
+    pub async fn solve(&mut self, request: gw::SolveRequest) -> Result<gw::Result, Error> {
+        let request = gw::SolveRequest {
+            allow_result_return: true,
+            allow_result_array_ref: true,
+            ..request
+        };
+        let response = self
+            .inner
+            .solve(request)
+            .await
+            .map_err(|s| Error::rpc("Solve", s))?
+            .into_inner();
+        match response.result {
+            Some(result) => Ok(result),
+            None => Ok(gw::Result {
+                result: Some(gw::result::Result::RefDeprecated(response.r#ref)),
+                metadata: BTreeMap::new(),
+            }),
+        }
+    }
+
+    /// Solves `definition` and returns the single ref ID it produced ("" for scratch).
+    pub async fn solve_ref(&mut self, definition: pb::Definition) -> Result<String, Error> {
+        let result = self
+            .solve(gw::SolveRequest {
+                definition: Some(definition),
+                ..gw::SolveRequest::default()
+            })
+            .await?;
+        Ok(match result.result {
+            Some(gw::result::Result::Ref(r)) => r.id,
+            Some(gw::result::Result::RefDeprecated(id)) => id,
+            _ => String::new(),
+        })
+    }
+
+    /// Reads a whole file of a solved ref. `Ok(None)` when the file does not exist.
+    pub async fn read_file(
+        &mut self,
+        reference: &str,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let request = gw::ReadFileRequest {
+            r#ref: reference.to_string(),
+            file_path: path.to_string(),
+            range: None,
+        };
+        match self.inner.read_file(request).await {
+            Ok(response) => Ok(Some(response.into_inner().data)),
+            Err(status) if is_not_found(&status) => Ok(None),
+            Err(status) => Err(Error::rpc("ReadFile", status)),
+        }
+    }
+
+    /// Resolves an image reference to its digest and config.
+    pub async fn resolve_image_config(
+        &mut self,
+        request: gw::ResolveImageConfigRequest,
+    ) -> Result<ResolvedImage, Error> {
+        let response = self
+            .inner
+            .resolve_image_config(request)
+            .await
+            .map_err(|s| Error::rpc("ResolveImageConfig", s))?
+            .into_inner();
+        Ok(ResolvedImage {
+            digest: response.digest,
+            config: response.config,
+        })
+    }
+
+    /// Returns the build result. Nothing may be called afterwards.
+    pub async fn return_result(mut self, result: gw::Result) -> Result<(), Error> {
+        self.inner
+            .r#return(gw::ReturnRequest {
+                result: Some(result),
+                error: None,
+            })
+            .await
+            .map_err(|s| Error::rpc("Return", s))?;
+        Ok(())
+    }
+
+    /// Returns a build error. Nothing may be called afterwards.
+    pub async fn return_error(mut self, status: Status) -> Result<(), Error> {
+        self.inner
+            .r#return(gw::ReturnRequest {
+                result: None,
+                error: Some(status),
+            })
+            .await
+            .map_err(|s| Error::rpc("Return", s))?;
+        Ok(())
+    }
+}
+
+/// BuildKit reports a missing file as `open <path>: no such file or directory` (code Unknown or NotFound).
+fn is_not_found(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::NotFound || status.message().contains("no such file or directory")
+}

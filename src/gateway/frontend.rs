@@ -1,0 +1,351 @@
+//! The build sequence, in the official frontend's order (gateway-protocol.md §14):
+//! Ping -> options -> load the Dockerfile -> forward on `# syntax` -> `.dockerignore` ->
+//! plan -> resolve base images concurrently -> convert -> Solve -> Return -> exit.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+
+use crate::image::Platform;
+use crate::llb;
+use crate::pipeline::{self, BaseImage, ConvertContext};
+use crate::proto::moby::buildkit::v1::frontend::{self as gw, ResolveImageConfigRequest};
+use crate::proto::pb;
+
+use super::client::{Client, Daemon};
+use super::errors::{self, SourceLocation};
+use super::options::{GatewayOptions, attrs_from_env};
+use super::stdio;
+
+/// Runs the frontend over stdio and returns the process exit code.
+///
+/// The caller must exit right after: tokio's stdin reader thread would otherwise keep the
+/// process alive and BuildKit waits for the exit.
+pub fn serve() -> i32 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stager: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> i32 {
+    let channel = match stdio::connect().await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("stager: {}", super::Error::from(e));
+            return 1;
+        }
+    };
+    let mut client = Client::new(channel);
+    let daemon = match client.ping().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("stager: {e}");
+            return 1;
+        }
+    };
+    let outcome = build(&mut client, &daemon).await;
+    let returned = match outcome {
+        Ok(result) => client.return_result(result).await.map(|()| 0),
+        Err(failure) => {
+            eprintln!("stager: {}", failure.message);
+            client.return_error(failure.into_status()).await.map(|()| 1)
+        }
+    };
+    returned.unwrap_or_else(|e| {
+        eprintln!("stager: {e}");
+        1
+    })
+}
+
+/// A build error on its way to `Return`, with the Dockerfile when it names a line.
+struct Failure {
+    message: String,
+    filename: String,
+    dockerfile: Vec<u8>,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl Failure {
+    fn plain(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            filename: String::new(),
+            dockerfile: Vec::new(),
+            ranges: Vec::new(),
+        }
+    }
+
+    fn into_status(self) -> crate::proto::google::rpc::Status {
+        let location = (!self.ranges.is_empty()).then(|| SourceLocation {
+            filename: &self.filename,
+            data: &self.dockerfile,
+            ranges: self.ranges.clone(),
+        });
+        errors::status(self.message, location)
+    }
+}
+
+impl From<super::Error> for Failure {
+    fn from(e: super::Error) -> Failure {
+        match e {
+            super::Error::Rpc { status, .. } => Failure::plain(status.message()),
+            other => Failure::plain(other.to_string()),
+        }
+    }
+}
+
+async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failure> {
+    let build_platform = daemon
+        .worker_platforms
+        .first()
+        .map(|p| {
+            Platform::new(
+                &p.os,
+                &p.architecture,
+                (!p.variant.is_empty()).then_some(p.variant.as_str()),
+            )
+        })
+        .unwrap_or_else(Platform::host);
+    let attrs = attrs_from_env(std::env::vars());
+    let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
+    let opts = GatewayOptions::from_attrs(attrs, build_platform, session)
+        .map_err(|e| Failure::plain(e.to_string()))?;
+    if let Some(request) = &opts.request_id {
+        return Err(Failure::plain(format!("unsupported request {request}")));
+    }
+
+    let loaded = load_dockerfile(client, &opts).await?;
+    if opts.cmdline.is_none() {
+        let syntax = opts
+            .syntax_arg
+            .clone()
+            .or_else(|| crate::syntax::detect_syntax(&loaded.bytes).map(|(s, _)| s));
+        if let Some(syntax) = syntax {
+            return forward(client, &opts, &syntax).await;
+        }
+    }
+    let mut build_opts = opts.build.clone();
+    let ignore = match loaded.dockerignore {
+        Some(bytes) => Some(bytes),
+        None => load_context_dockerignore(client, &opts).await?,
+    };
+    if let Some(bytes) = ignore {
+        build_opts.excludes = pipeline::dockerignore_patterns(&bytes);
+    }
+
+    let with_location = |e: pipeline::Error| Failure {
+        message: e.to_string(),
+        filename: build_opts.filename.clone(),
+        dockerfile: loaded.bytes.clone(),
+        ranges: e.ranges(),
+    };
+    let parsed = pipeline::parse(&loaded.bytes).map_err(with_location)?;
+    let plan = pipeline::plan(&parsed, &build_opts).map_err(with_location)?;
+    let bases = resolve_images(client, &plan.base_images(), &build_opts).await?;
+    let source_info = pb::SourceInfo {
+        filename: build_opts.filename.clone(),
+        data: loaded.bytes.clone(),
+        definition: Some(loaded.definition.clone()),
+        language: "Dockerfile".into(),
+    };
+    let ctx = ConvertContext {
+        options: &build_opts,
+        llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),
+        source_info: Some(source_info),
+    };
+    let converted =
+        pipeline::convert(&plan, parsed.dockerfile.escape, &bases, &ctx).map_err(with_location)?;
+
+    let solved = client
+        .solve(gw::SolveRequest {
+            definition: Some(converted.definition.clone()),
+            cache_imports: opts.cache_imports.clone(),
+            ..gw::SolveRequest::default()
+        })
+        .await?;
+    let id = match solved.result {
+        Some(gw::result::Result::Ref(r)) => r.id,
+        Some(gw::result::Result::RefDeprecated(id)) => id,
+        _ => String::new(),
+    };
+    let platform = build_opts.target_platform().clone();
+    let metadata = BTreeMap::from([
+        (
+            "containerimage.config".to_string(),
+            converted.image.to_json(),
+        ),
+        ("refs.platforms".to_string(), refs_platforms(&platform)),
+    ]);
+    Ok(gw::Result {
+        result: Some(gw::result::Result::Ref(gw::Ref {
+            id,
+            def: Some(converted.definition),
+        })),
+        metadata,
+    })
+}
+
+/// The Dockerfile, its own `.dockerignore` if any, and the definition that loaded them.
+struct Loaded {
+    bytes: Vec<u8>,
+    dockerignore: Option<Vec<u8>>,
+    definition: pb::Definition,
+}
+
+async fn load_dockerfile(client: &mut Client, opts: &GatewayOptions) -> Result<Loaded, Failure> {
+    let filename = opts.build.filename.clone();
+    let basename = filename.rsplit('/').next().unwrap_or(&filename).to_string();
+    let mut follow = vec![filename.clone(), format!("{filename}.dockerignore")];
+    let lowercase_fallback = (basename == "Dockerfile").then(|| {
+        let dir = &filename[..filename.len() - basename.len()];
+        format!("{dir}dockerfile")
+    });
+    follow.extend(lowercase_fallback.clone());
+    let local = &opts.dockerfile_local;
+    let attrs = BTreeMap::from([
+        ("local.differ".to_string(), "none".to_string()),
+        (
+            "local.followpaths".to_string(),
+            serde_json::to_string(&follow).unwrap_or_default(),
+        ),
+        (
+            "local.session".to_string(),
+            opts.build.session_for(local).to_string(),
+        ),
+        ("local.sharedkeyhint".to_string(), local.clone()),
+    ]);
+    let meta = llb::OpMeta {
+        name: Some(format!("[internal] load build definition from {filename}")),
+        ..llb::OpMeta::default()
+    };
+    let definition = llb::marshal(&llb::State::local(local, attrs, meta), None);
+    let reference = client.solve_ref(definition.clone()).await?;
+    let mut bytes = client.read_file(&reference, &filename).await?;
+    if bytes.is_none()
+        && let Some(lower) = &lowercase_fallback
+    {
+        bytes = client.read_file(&reference, lower).await?;
+    }
+    let bytes = bytes.ok_or_else(|| {
+        Failure::plain(format!(
+            "failed to read dockerfile: open {filename}: no such file or directory"
+        ))
+    })?;
+    let dockerignore = client
+        .read_file(&reference, &format!("{filename}.dockerignore"))
+        .await?;
+    Ok(Loaded {
+        bytes,
+        dockerignore,
+        definition,
+    })
+}
+
+async fn load_context_dockerignore(
+    client: &mut Client,
+    opts: &GatewayOptions,
+) -> Result<Option<Vec<u8>>, Failure> {
+    let local = &opts.build.context_name;
+    let attrs = BTreeMap::from([
+        ("local.differ".to_string(), "none".to_string()),
+        (
+            "local.followpaths".to_string(),
+            r#"[".dockerignore"]"#.to_string(),
+        ),
+        (
+            "local.session".to_string(),
+            opts.build.session_for(local).to_string(),
+        ),
+        (
+            "local.sharedkeyhint".to_string(),
+            format!("{local}-.dockerignore"),
+        ),
+    ]);
+    let meta = llb::OpMeta {
+        name: Some("[internal] load .dockerignore".into()),
+        ..llb::OpMeta::default()
+    };
+    let definition = llb::marshal(&llb::State::local(local, attrs, meta), None);
+    let reference = client.solve_ref(definition).await?;
+    Ok(client.read_file(&reference, ".dockerignore").await?)
+}
+
+/// Resolves every base image concurrently; tonic multiplexes the calls on one connection.
+async fn resolve_images(
+    client: &Client,
+    images: &[pipeline::ImageRequest],
+    opts: &crate::options::BuildOptions,
+) -> Result<BTreeMap<String, BaseImage>, Failure> {
+    let calls = images.iter().map(|image| {
+        let mut client = client.clone();
+        let request = ResolveImageConfigRequest {
+            r#ref: image.reference.clone(),
+            platform: Some(pb::Platform {
+                architecture: image.platform.architecture.clone(),
+                os: image.platform.os.clone(),
+                variant: image.platform.variant.clone().unwrap_or_default(),
+                ..pb::Platform::default()
+            }),
+            resolve_mode: opts.image_resolve_mode.as_str().into(),
+            log_name: format!("[internal] load metadata for {}", image.reference),
+            ..ResolveImageConfigRequest::default()
+        };
+        async move { (image.key(), client.resolve_image_config(request).await) }
+    });
+    let mut bases = BTreeMap::new();
+    for (key, answer) in join_all(calls).await {
+        let resolved = answer?;
+        let config = crate::image::Image::from_json(&resolved.config)
+            .map_err(|e| Failure::plain(format!("invalid image config for {key}: {e}")))?;
+        bases.insert(
+            key,
+            BaseImage {
+                digest: resolved.digest,
+                config,
+            },
+        );
+    }
+    Ok(bases)
+}
+
+/// Hands the whole build to the frontend named by `# syntax` (or `BUILDKIT_SYNTAX`).
+async fn forward(
+    client: &mut Client,
+    opts: &GatewayOptions,
+    syntax: &str,
+) -> Result<gw::Result, Failure> {
+    let source = syntax
+        .split_whitespace()
+        .next()
+        .unwrap_or(syntax)
+        .to_string();
+    let mut frontend_opt = opts.attrs.clone();
+    frontend_opt.insert("source".into(), source);
+    frontend_opt.insert("cmdline".into(), syntax.to_string());
+    Ok(client
+        .solve(gw::SolveRequest {
+            frontend: "gateway.v0".into(),
+            frontend_opt,
+            ..gw::SolveRequest::default()
+        })
+        .await?)
+}
+
+/// `refs.platforms` as BuildKit's exporter reads it (Go field names, no JSON tags).
+fn refs_platforms(p: &Platform) -> Vec<u8> {
+    let mut platform = serde_json::json!({"architecture": p.architecture, "os": p.os});
+    if let Some(v) = &p.variant {
+        platform["variant"] = serde_json::Value::String(v.clone());
+    }
+    serde_json::json!({"Platforms": [{"ID": p.to_string(), "Platform": platform}]})
+        .to_string()
+        .into_bytes()
+}

@@ -1,0 +1,43 @@
+//! The frontend as BuildKit runs it: a gRPC client over stdio.
+//!
+//! In: the process environment (`BUILDKIT_FRONTEND_OPT_*`, `BUILDKIT_SESSION_ID`) and the
+//! daemon's answers. Out: one `Return` call with the final stage's ref and image config, or an
+//! error status that names the Dockerfile line. Only this module imports tonic and the gateway
+//! protos; it knows nothing of instructions (it calls the `pipeline`).
+//!
+//! Parts: [`stdio`] (transport), [`client`] (typed calls), [`caps`], [`options`] (attributes ->
+//! `BuildOptions`), [`errors`] (status details), [`frontend`] (the build sequence).
+
+pub mod caps;
+pub mod client;
+pub mod errors;
+pub mod frontend;
+pub mod options;
+pub mod stdio;
+
+pub use frontend::serve;
+
+/// A failure talking to the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The stdio connection could not be set up.
+    #[error("cannot connect to BuildKit over stdio: {0}")]
+    Connect(#[from] tonic::transport::Error),
+    /// An RPC failed.
+    #[error("{call}: {}", status.message())]
+    Rpc {
+        /// The RPC name.
+        call: &'static str,
+        /// What the daemon answered.
+        status: Box<tonic::Status>,
+    },
+}
+
+impl Error {
+    fn rpc(call: &'static str, status: tonic::Status) -> Error {
+        Error::Rpc {
+            call,
+            status: Box::new(status),
+        }
+    }
+}

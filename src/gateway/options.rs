@@ -1,0 +1,260 @@
+//! Frontend attributes (`BUILDKIT_FRONTEND_OPT_*`) -> typed options, in one place.
+//!
+//! Two levels, as ripgrep's LowArgs/HiArgs: [`attrs_from_env`] only collects `key=value` pairs;
+//! [`GatewayOptions::from_attrs`] validates them and derives [`BuildOptions`] plus what only the
+//! gateway needs (which local holds the Dockerfile, cache imports, forwarding state).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::image::Platform;
+use crate::options::{BuildOptions, NetworkMode, NoCache, ResolveMode};
+use crate::proto::moby::buildkit::v1::frontend::CacheOptionsEntry;
+
+/// Everything the gateway entry point needs to know about the request.
+#[derive(Clone, Debug, Default)]
+pub struct GatewayOptions {
+    /// Options that shape the conversion.
+    pub build: BuildOptions,
+    /// The local holding the Dockerfile (`dockerfilekey`, default `dockerfile`).
+    pub dockerfile_local: String,
+    /// Cache sources for the main Solve (`cache-imports`, legacy `cache-from`).
+    pub cache_imports: Vec<CacheOptionsEntry>,
+    /// Set when we were reached through `# syntax` forwarding; disables forwarding again.
+    pub cmdline: Option<String>,
+    /// `build-arg:BUILDKIT_SYNTAX`.
+    pub syntax_arg: Option<String>,
+    /// `requestid`: a subrequest instead of a build.
+    pub request_id: Option<String>,
+    /// All attributes as received, for forwarding.
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// An attribute that cannot be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid frontend option {key}={value:?}: {reason}")]
+pub struct OptionError {
+    /// The attribute name.
+    pub key: String,
+    /// Its value.
+    pub value: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Collects `BUILDKIT_FRONTEND_OPT_<n>=key=value` variables (numbering is arbitrary).
+pub fn attrs_from_env(vars: impl Iterator<Item = (String, String)>) -> BTreeMap<String, String> {
+    vars.filter(|(k, _)| k.starts_with("BUILDKIT_FRONTEND_OPT_"))
+        .map(|(_, v)| match v.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (v, String::new()),
+        })
+        .collect()
+}
+
+impl GatewayOptions {
+    /// Validates attributes. `build_platform` comes from the daemon's workers.
+    pub fn from_attrs(
+        attrs: BTreeMap<String, String>,
+        build_platform: Platform,
+        session_id: String,
+    ) -> Result<GatewayOptions, OptionError> {
+        let mut build = BuildOptions::new(build_platform);
+        build.session_id = session_id;
+        let mut out = GatewayOptions {
+            dockerfile_local: "dockerfile".into(),
+            ..GatewayOptions::default()
+        };
+        for (key, value) in &attrs {
+            let err = |reason: &str| OptionError {
+                key: key.clone(),
+                value: value.clone(),
+                reason: reason.to_string(),
+            };
+            if let Some(name) = key.strip_prefix("build-arg:") {
+                build.build_args.insert(name.to_string(), value.clone());
+            } else if let Some(name) = key.strip_prefix("label:") {
+                build.labels.insert(name.to_string(), value.clone());
+            } else if let Some(name) = key.strip_prefix("local-sessionid:") {
+                build.local_sessions.insert(name.to_string(), value.clone());
+            } else {
+                match key.as_str() {
+                    "filename" if !value.is_empty() => build.filename = value.clone(),
+                    "target" if !value.is_empty() => build.target = Some(value.clone()),
+                    "dockerfilekey" if !value.is_empty() => out.dockerfile_local = value.clone(),
+                    "contextkey" if !value.is_empty() => build.context_name = value.clone(),
+                    "platform" if !value.is_empty() => {
+                        let mut platforms = value.split(',').map(str::trim);
+                        let first = platforms.next().unwrap_or_default();
+                        if platforms.next().is_some() {
+                            return Err(err(
+                                "building for several platforms at once is not supported yet",
+                            ));
+                        }
+                        build.target_platform =
+                            Some(Platform::parse(first).map_err(|e| err(&e.to_string()))?);
+                    }
+                    "no-cache" => build.no_cache = parse_no_cache(value),
+                    "image-resolve-mode" => {
+                        build.image_resolve_mode = match value.as_str() {
+                            "" | "default" => ResolveMode::Default,
+                            "pull" => ResolveMode::Pull,
+                            "local" => ResolveMode::Local,
+                            _ => return Err(err("expected default, pull or local")),
+                        }
+                    }
+                    "hostname" => build.hostname = Some(value.clone()),
+                    "add-hosts" => {
+                        build.extra_hosts = parse_extra_hosts(value).map_err(|r| err(&r))?
+                    }
+                    "force-network-mode" => {
+                        build.network = match value.as_str() {
+                            "" | "sandbox" => NetworkMode::Sandbox,
+                            "host" => NetworkMode::Host,
+                            "none" => NetworkMode::None,
+                            _ => return Err(err("expected sandbox, host or none")),
+                        }
+                    }
+                    "cache-imports" if !value.is_empty() => {
+                        out.cache_imports = parse_cache_imports(value).map_err(|r| err(&r))?
+                    }
+                    "cache-from" if !value.is_empty() && out.cache_imports.is_empty() => {
+                        out.cache_imports = value
+                            .split(',')
+                            .filter(|r| !r.is_empty())
+                            .map(|r| CacheOptionsEntry {
+                                r#type: "registry".into(),
+                                attrs: BTreeMap::from([("ref".into(), r.to_string())]),
+                            })
+                            .collect();
+                    }
+                    "cmdline" => out.cmdline = Some(value.clone()),
+                    "requestid" if !value.is_empty() => out.request_id = Some(value.clone()),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(h) = build.build_args.get("BUILDKIT_SANDBOX_HOSTNAME") {
+            build.hostname.get_or_insert_with(|| h.clone());
+        }
+        out.syntax_arg = build.build_args.get("BUILDKIT_SYNTAX").cloned();
+        out.build = build;
+        out.attrs = attrs;
+        Ok(out)
+    }
+}
+
+fn parse_no_cache(value: &str) -> NoCache {
+    let names: BTreeSet<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if names.is_empty() {
+        NoCache::All
+    } else {
+        NoCache::Stages(names)
+    }
+}
+
+fn parse_extra_hosts(value: &str) -> Result<Vec<(String, String)>, String> {
+    value
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            entry
+                .split_once(['=', ':'])
+                .map(|(h, ip)| (h.to_string(), ip.to_string()))
+                .ok_or_else(|| format!("invalid host {entry}"))
+        })
+        .collect()
+}
+
+fn parse_cache_imports(value: &str) -> Result<Vec<CacheOptionsEntry>, String> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(rename = "Type", alias = "type")]
+        kind: String,
+        #[serde(rename = "Attrs", alias = "attrs", default)]
+        attrs: BTreeMap<String, String>,
+    }
+    let entries: Vec<Entry> = serde_json::from_str(value).map_err(|e| e.to_string())?;
+    Ok(entries
+        .into_iter()
+        .map(|e| CacheOptionsEntry {
+            r#type: e.kind,
+            attrs: e.attrs,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(pairs: &[(&str, &str)]) -> Result<GatewayOptions, OptionError> {
+        let attrs = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        GatewayOptions::from_attrs(attrs, Platform::new("linux", "amd64", None), "s1".into())
+    }
+
+    #[test]
+    fn env_values_split_at_first_equals() {
+        let attrs = attrs_from_env(
+            [
+                (
+                    "BUILDKIT_FRONTEND_OPT_1".to_string(),
+                    "build-arg:A=b=c".to_string(),
+                ),
+                (
+                    "BUILDKIT_FRONTEND_OPT_0".to_string(),
+                    "no-cache".to_string(),
+                ),
+                ("PATH".to_string(), "/bin".to_string()),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(attrs.get("build-arg:A").map(String::as_str), Some("b=c"));
+        assert_eq!(attrs.get("no-cache").map(String::as_str), Some(""));
+        assert_eq!(attrs.len(), 2);
+    }
+
+    #[test]
+    fn typed_options() {
+        let o = opts(&[
+            ("target", "build"),
+            ("build-arg:V", "1"),
+            ("label:l", "x"),
+            ("platform", "linux/arm64"),
+            ("no-cache", "a,B"),
+            ("add-hosts", "h1=1.2.3.4,h2=::1"),
+            ("image-resolve-mode", "pull"),
+            ("dockerfilekey", "df"),
+            ("cache-from", "r/c:1"),
+        ])
+        .unwrap();
+        assert_eq!(o.build.target.as_deref(), Some("build"));
+        assert_eq!(o.build.build_args["V"], "1");
+        assert_eq!(o.build.labels["l"], "x");
+        assert_eq!(o.build.target_platform().to_string(), "linux/arm64");
+        assert!(o.build.no_cache.applies_to(Some("b")));
+        assert!(!o.build.no_cache.applies_to(None));
+        assert_eq!(
+            o.build.extra_hosts[1],
+            ("h2".to_string(), "::1".to_string())
+        );
+        assert_eq!(o.build.image_resolve_mode, ResolveMode::Pull);
+        assert_eq!(o.dockerfile_local, "df");
+        assert_eq!(o.cache_imports[0].attrs["ref"], "r/c:1");
+        assert_eq!(o.build.session_for("context"), "s1");
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(opts(&[("image-resolve-mode", "sometimes")]).is_err());
+        assert!(opts(&[("platform", "linux//x")]).is_err());
+        assert!(opts(&[("cache-imports", "not json")]).is_err());
+    }
+}

@@ -1,0 +1,228 @@
+//! OCI platforms, normalised with containerd's rules.
+
+use std::fmt;
+
+/// An OS/architecture/variant triple, normalised.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Platform {
+    /// `linux`, `windows`, ...
+    pub os: String,
+    /// `amd64`, `arm64`, `arm`, ...
+    pub architecture: String,
+    /// `v7`, `v8`, ...; `None` when the architecture has no variant.
+    pub variant: Option<String>,
+}
+
+/// A platform string that cannot be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{spec}\": {reason}")]
+pub struct PlatformError {
+    /// The string as given.
+    pub spec: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl Platform {
+    /// The platform this binary was built for (the default when the daemon reports none).
+    pub fn host() -> Platform {
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "x86" => "386",
+            "arm" => "arm",
+            "powerpc64" => "ppc64le",
+            "s390x" => "s390x",
+            "riscv64" => "riscv64",
+            other => other,
+        };
+        Platform::new("linux", arch, None)
+    }
+
+    /// Builds a platform from parts, normalising them.
+    pub fn new(os: &str, architecture: &str, variant: Option<&str>) -> Platform {
+        let os = normalize_os(os);
+        let (architecture, variant) = normalize_arch(architecture, variant.unwrap_or(""));
+        Platform {
+            os,
+            architecture,
+            variant: (!variant.is_empty()).then_some(variant),
+        }
+    }
+
+    /// Parses `os[/arch[/variant]]` or a bare `arch`, as containerd's `platforms.Parse` does.
+    pub fn parse(spec: &str) -> Result<Platform, PlatformError> {
+        let err = |reason| PlatformError {
+            spec: spec.to_string(),
+            reason,
+        };
+        let parts: Vec<&str> = spec.split('/').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(err("invalid platform component"));
+        }
+        let valid = |s: &str| {
+            s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        };
+        if !parts.iter().all(|p| valid(p)) {
+            return Err(err("invalid platform component"));
+        }
+        match parts.as_slice() {
+            [one] => {
+                let lower = one.to_ascii_lowercase();
+                if is_known_os(&lower) {
+                    Ok(Platform::new(&lower, std::env::consts::ARCH, None).with_host_arch())
+                } else if is_known_arch(&lower) {
+                    Ok(Platform::new("linux", &lower, None))
+                } else {
+                    Err(err("unknown operating system or architecture"))
+                }
+            }
+            [os, arch] => Ok(Platform::new(os, arch, None)),
+            [os, arch, variant] => Ok(Platform::new(os, arch, Some(variant))),
+            _ => Err(err("cannot parse platform specifier")),
+        }
+    }
+
+    fn with_host_arch(self) -> Platform {
+        let host = Platform::host();
+        Platform {
+            architecture: host.architecture,
+            variant: host.variant,
+            ..self
+        }
+    }
+}
+
+impl Default for Platform {
+    /// The host's platform.
+    fn default() -> Self {
+        Platform::host()
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+fn is_known_os(os: &str) -> bool {
+    matches!(
+        os,
+        "aix"
+            | "android"
+            | "darwin"
+            | "dragonfly"
+            | "freebsd"
+            | "illumos"
+            | "ios"
+            | "js"
+            | "linux"
+            | "netbsd"
+            | "openbsd"
+            | "plan9"
+            | "solaris"
+            | "windows"
+            | "zos"
+    )
+}
+
+fn is_known_arch(arch: &str) -> bool {
+    matches!(
+        normalize_arch(arch, "").0.as_str(),
+        "386"
+            | "amd64"
+            | "arm"
+            | "arm64"
+            | "loong64"
+            | "mips"
+            | "mips64"
+            | "mips64le"
+            | "mipsle"
+            | "ppc64"
+            | "ppc64le"
+            | "riscv64"
+            | "s390x"
+            | "wasm"
+    )
+}
+
+fn normalize_os(os: &str) -> String {
+    let lower = os.to_ascii_lowercase();
+    if lower == "macos" {
+        "darwin".to_string()
+    } else {
+        lower
+    }
+}
+
+fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
+    let arch = arch.to_ascii_lowercase();
+    let variant = variant.to_ascii_lowercase();
+    match arch.as_str() {
+        "i386" => ("386".into(), String::new()),
+        "x86_64" | "x86-64" | "amd64" => {
+            let v = if variant == "v1" {
+                String::new()
+            } else {
+                variant
+            };
+            ("amd64".into(), v)
+        }
+        "aarch64" | "arm64" => {
+            let v = if variant == "8" || variant == "v8" {
+                String::new()
+            } else {
+                variant
+            };
+            ("arm64".into(), v)
+        }
+        "armhf" => ("arm".into(), "v7".into()),
+        "armel" => ("arm".into(), "v6".into()),
+        "arm" => {
+            let v = match variant.as_str() {
+                "" | "7" => "v7".to_string(),
+                "5" | "6" | "8" => format!("v{variant}"),
+                _ => variant,
+            };
+            ("arm".into(), v)
+        }
+        _ => (arch, variant),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_like_containerd() {
+        let cases = [
+            ("linux/amd64", "linux/amd64"),
+            ("linux/x86_64", "linux/amd64"),
+            ("Linux/AMD64", "linux/amd64"),
+            ("linux/arm64/v8", "linux/arm64"),
+            ("linux/aarch64", "linux/arm64"),
+            ("linux/arm", "linux/arm/v7"),
+            ("linux/armhf", "linux/arm/v7"),
+            ("linux/arm/6", "linux/arm/v6"),
+            ("arm64", "linux/arm64"),
+            ("windows/amd64", "windows/amd64"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Platform::parse(input).unwrap().to_string(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in ["", "linux//amd64", "a/b/c/d", "lin ux/amd64", "nonsense"] {
+            assert!(Platform::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! `ExecOp`: run a command with a root filesystem and extra mounts.
+//!
+//! The layout follows the Go client, because the daemon's view of outputs depends on it: the
+//! root, bind, cache and tmpfs mounts are sorted by destination (stable), inputs are numbered in
+//! that order, and each writable, output-producing bind mount gets the next output index. Secret
+//! and SSH mounts follow in the order given, with no input.
+
+use super::OpMeta;
+use super::state::{Inputs, State, new_vertex, push_dep};
+use crate::proto::pb;
+
+/// A process to run. `Default` gives an empty command in the sandbox network and security mode.
+#[derive(Clone, Debug, Default)]
+pub struct Exec {
+    pub args: Vec<String>,
+    /// `KEY=value` entries, in order.
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub user: String,
+    pub hostname: String,
+    pub network: pb::NetMode,
+    pub security: pb::SecurityMode,
+    pub proxy_env: Option<pb::ProxyEnv>,
+    /// `(host, ip)` pairs for `/etc/hosts`.
+    pub extra_hosts: Vec<(String, String)>,
+    /// Mounts besides the root filesystem.
+    pub mounts: Vec<Mount>,
+    pub secret_env: Vec<pb::SecretEnv>,
+    pub ulimits: Vec<pb::Ulimit>,
+    pub cgroup_parent: String,
+}
+
+/// One mount of an exec.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    pub dest: String,
+    pub kind: MountKind,
+    pub readonly: bool,
+    /// Path inside the source to mount (`Mount.selector`).
+    pub selector: String,
+    /// A writable bind mount whose changes are thrown away.
+    pub no_output: bool,
+}
+
+/// What is mounted.
+#[derive(Clone, Debug)]
+pub enum MountKind {
+    Bind(State),
+    /// A persistent cache directory, first filled from `base` (scratch for an empty one).
+    Cache {
+        id: String,
+        sharing: pb::CacheSharingOpt,
+        base: State,
+    },
+    Tmpfs {
+        size: i64,
+    },
+    Secret(pb::SecretOpt),
+    /// An SSH agent socket; an empty `dest` becomes `/run/buildkit/ssh_agent.<n>`.
+    Ssh(pb::SshOpt),
+}
+
+impl Mount {
+    /// A mount with no selector, writable and producing an output where the kind allows it.
+    pub fn new(dest: &str, kind: MountKind) -> Mount {
+        Mount {
+            dest: dest.to_owned(),
+            kind,
+            readonly: false,
+            selector: String::new(),
+            no_output: false,
+        }
+    }
+}
+
+/// The results of an exec: its root filesystem and the states behind its other mounts.
+#[derive(Clone, Debug)]
+pub struct ExecOutput {
+    root: State,
+    mounts: Vec<(String, State)>,
+}
+
+impl ExecOutput {
+    /// The root filesystem after the command ran.
+    pub fn root(&self) -> State {
+        self.root.clone()
+    }
+
+    /// The state at `dest` after the command ran: the exec's output for a writable bind mount,
+    /// the unchanged source for a read-only one, `None` for mounts without a result (cache,
+    /// tmpfs, secret, SSH, no-output).
+    pub fn mount(&self, dest: &str) -> Option<State> {
+        self.mounts
+            .iter()
+            .find(|(d, _)| d == dest)
+            .map(|(_, s)| s.clone())
+    }
+}
+
+impl State {
+    /// Runs `exec` with this state mounted read-write at `/`.
+    pub fn run(&self, exec: Exec, meta: OpMeta) -> ExecOutput {
+        let root = Mount::new("/", MountKind::Bind(self.clone()));
+        let (mut fs, rest): (Vec<Mount>, Vec<Mount>) = std::iter::once(root)
+            .chain(exec.mounts)
+            .partition(|m| !matches!(m.kind, MountKind::Secret(_) | MountKind::Ssh(_)));
+        fs.sort_by(|a, b| a.dest.cmp(&b.dest));
+
+        let mut caps = vec!["exec.meta.base"];
+        let mut inputs = Inputs::default();
+        let mut deps = Vec::new();
+        let mut pb_mounts = Vec::new();
+        // Per fs mount: `Ok(output index)` for exec outputs, `Err(source)` for read-only ones.
+        let mut results: Vec<(String, Result<i64, State>)> = Vec::new();
+        let mut next_output = 0;
+        for m in &fs {
+            let (source, mount_type) = match &m.kind {
+                MountKind::Bind(s) => (Some(s), pb::MountType::Bind),
+                MountKind::Cache { base, .. } => (Some(base), pb::MountType::Cache),
+                _ => (None, pb::MountType::Tmpfs),
+            };
+            let input = source.map_or(-1, |s| inputs.add(s));
+            if let Some(s) = source {
+                push_dep(&mut deps, s);
+            }
+            let writes = mount_type == pb::MountType::Bind && !m.readonly && !m.no_output;
+            let output = if writes {
+                next_output += 1;
+                next_output - 1
+            } else {
+                -1
+            };
+            if writes {
+                results.push((m.dest.clone(), Ok(output)));
+            } else if let (true, Some(s)) = (m.readonly, source) {
+                results.push((m.dest.clone(), Err(s.clone())));
+            }
+            if !m.selector.is_empty() {
+                caps.push("exec.mount.selector");
+            }
+            let mut pm = pb::Mount {
+                input,
+                selector: m.selector.clone(),
+                dest: m.dest.clone(),
+                output,
+                readonly: m.readonly,
+                mount_type: mount_type.into(),
+                ..pb::Mount::default()
+            };
+            match &m.kind {
+                MountKind::Cache { id, sharing, .. } => {
+                    caps.extend(["exec.mount.cache", "exec.mount.cache.sharing"]);
+                    pm.cache_opt = Some(pb::CacheOpt {
+                        id: id.clone(),
+                        sharing: (*sharing).into(),
+                    });
+                }
+                MountKind::Tmpfs { size } => {
+                    caps.push("exec.mount.tmpfs");
+                    if *size > 0 {
+                        caps.push("exec.mount.tmpfs.size");
+                    }
+                    pm.tmpfs_opt = Some(pb::TmpfsOpt { size: *size });
+                }
+                _ if input >= 0 => {
+                    caps.push("exec.mount.bind");
+                    if !m.readonly && m.no_output {
+                        caps.push("exec.mount.bind.readwrite-nooutput");
+                    }
+                }
+                _ => {}
+            }
+            pb_mounts.push(pm);
+        }
+
+        let mut env = exec.env;
+        let mut ssh_index = 0;
+        let mut first_ssh: Option<String> = None;
+        for m in rest {
+            let (mount_type, secret_opt, ssh_opt, dest) = match m.kind {
+                MountKind::Secret(opt) => (pb::MountType::Secret, Some(opt), None, m.dest),
+                MountKind::Ssh(opt) => {
+                    let dest = if m.dest.is_empty() {
+                        format!("/run/buildkit/ssh_agent.{ssh_index}")
+                    } else {
+                        m.dest
+                    };
+                    ssh_index += 1;
+                    first_ssh.get_or_insert_with(|| dest.clone());
+                    (pb::MountType::Ssh, None, Some(opt), dest)
+                }
+                _ => continue,
+            };
+            caps.push(if secret_opt.is_some() {
+                "exec.mount.secret"
+            } else {
+                "exec.mount.ssh"
+            });
+            // Go leaves `output` and `readonly` unset on these mounts.
+            pb_mounts.push(pb::Mount {
+                input: -1,
+                dest,
+                mount_type: mount_type.into(),
+                secret_opt,
+                ssh_opt,
+                ..pb::Mount::default()
+            });
+        }
+        if let Some(sock) = first_ssh
+            && !env
+                .iter()
+                .any(|e| e.split('=').next() == Some("SSH_AUTH_SOCK"))
+        {
+            env.push(format!("SSH_AUTH_SOCK={sock}"));
+        }
+        if !exec.secret_env.is_empty() {
+            caps.extend(["exec.mount.secret", "exec.secretenv"]);
+        }
+        if !exec.ulimits.is_empty() {
+            caps.push("exec.meta.ulimit");
+        }
+        if !exec.cgroup_parent.is_empty() {
+            caps.push("exec.meta.cgroup.parent");
+        }
+        if exec.network != pb::NetMode::Unset {
+            caps.push("exec.meta.network");
+        }
+        if exec.security != pb::SecurityMode::Sandbox {
+            caps.push("exec.meta.security");
+        }
+        if exec.proxy_env.is_some() {
+            caps.push("exec.meta.proxyenv");
+        }
+
+        let op = pb::ExecOp {
+            meta: Some(pb::Meta {
+                args: exec.args,
+                env,
+                cwd: exec.cwd,
+                user: exec.user,
+                proxy_env: exec.proxy_env,
+                extra_hosts: (exec.extra_hosts.into_iter())
+                    .map(|(host, ip)| pb::HostIp { host, ip })
+                    .collect(),
+                hostname: exec.hostname,
+                ulimit: exec.ulimits,
+                cgroup_parent: exec.cgroup_parent,
+                remove_mount_stubs_recursive: true,
+                valid_exit_codes: Vec::new(),
+            }),
+            mounts: pb_mounts,
+            network: exec.network.into(),
+            security: exec.security.into(),
+            secretenv: exec.secret_env,
+        };
+        let op = pb::Op {
+            inputs: inputs.into_vec(),
+            platform: meta.platform.as_ref().map(super::Platform::to_pb),
+            op: Some(pb::op::Op::Exec(op)),
+            ..pb::Op::default()
+        };
+        let vertex = new_vertex(op, deps, &meta, &caps);
+        let mounts: Vec<(String, State)> = results
+            .into_iter()
+            .map(|(dest, r)| {
+                let state = match (r, vertex.output()) {
+                    (Ok(i), Some(out)) => State::from_vertex(out.vertex.clone(), i),
+                    (Err(source), _) => source,
+                    (Ok(_), None) => State::scratch(),
+                };
+                (dest, state)
+            })
+            .collect();
+        let root = mounts
+            .iter()
+            .find(|(d, _)| d == "/")
+            .map_or_else(State::scratch, |(_, s)| s.clone());
+        ExecOutput { root, mounts }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llb::marshal;
+    use prost::Message;
+    use std::collections::BTreeMap;
+
+    fn img(r: &str) -> State {
+        State::image(r, BTreeMap::new(), OpMeta::default())
+    }
+
+    fn sh() -> Exec {
+        Exec {
+            args: vec!["sh".into()],
+            cwd: "/".into(),
+            ..Exec::default()
+        }
+    }
+
+    /// The exec op behind `s`, and the Definition's caps for it.
+    fn exec_of(s: &State) -> (pb::Op, pb::ExecOp, Vec<String>) {
+        let def = marshal(s, None);
+        let bytes = &def.def[def.def.len() - 2];
+        let op = pb::Op::decode(bytes.as_slice()).unwrap();
+        let caps = def.metadata[&s.digest().unwrap()]
+            .caps
+            .keys()
+            .cloned()
+            .collect();
+        match op.op.clone() {
+            Some(pb::op::Op::Exec(e)) => (op, e, caps),
+            other => panic!("not an exec: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn mounts_sorted_inputs_deduped_outputs_numbered() {
+        let (base, src, cache_base) = (img("base"), img("src"), img("cache"));
+        let mut ro = Mount::new("/ro", MountKind::Bind(src.clone()));
+        ro.readonly = true;
+        let mut noout = Mount::new("/a-noout", MountKind::Bind(src.clone()));
+        noout.no_output = true;
+        let exec = Exec {
+            mounts: vec![
+                Mount::new("/w", MountKind::Bind(src.clone())),
+                ro,
+                Mount::new("/tmp", MountKind::Tmpfs { size: 0 }),
+                Mount::new(
+                    "/run/secrets/s",
+                    MountKind::Secret(pb::SecretOpt::default()),
+                ),
+                Mount::new(
+                    "/cache",
+                    MountKind::Cache {
+                        id: "c".into(),
+                        sharing: pb::CacheSharingOpt::Locked,
+                        base: cache_base.clone(),
+                    },
+                ),
+                Mount::new("/b-scratch", MountKind::Bind(State::scratch())),
+                noout,
+            ],
+            ..sh()
+        };
+        let out = base.run(exec, OpMeta::default());
+        let (op, e, caps) = exec_of(&out.root());
+        let inputs: Vec<String> = op.inputs.iter().map(|i| i.digest.clone()).collect();
+        assert_eq!(
+            inputs,
+            [base.digest(), src.digest(), cache_base.digest()].map(Option::unwrap)
+        );
+        let got: Vec<(&str, i64, i64, bool, i32)> = e
+            .mounts
+            .iter()
+            .map(|m| (m.dest.as_str(), m.input, m.output, m.readonly, m.mount_type))
+            .collect();
+        let (bind, cache, tmpfs, secret) = (0, 3, 4, 1);
+        assert_eq!(
+            got,
+            [
+                ("/", 0, 0, false, bind),
+                ("/a-noout", 1, -1, false, bind),
+                ("/b-scratch", -1, 1, false, bind),
+                ("/cache", 2, -1, false, cache),
+                ("/ro", 1, -1, true, bind),
+                ("/tmp", -1, -1, false, tmpfs),
+                ("/w", 1, 2, false, bind),
+                ("/run/secrets/s", -1, 0, false, secret),
+            ]
+        );
+        assert_eq!(e.mounts[3].cache_opt.as_ref().unwrap().sharing, 2);
+        assert_eq!(
+            out.root(),
+            State::from_vertex(out.root().output().unwrap().vertex.clone(), 0)
+        );
+        assert_eq!(out.mount("/w").unwrap().input().unwrap().index, 2);
+        assert_eq!(out.mount("/ro"), Some(src));
+        for none in ["/tmp", "/cache", "/a-noout", "/run/secrets/s", "/nope"] {
+            assert_eq!(out.mount(none), None, "{none}");
+        }
+        for cap in [
+            "exec.meta.base",
+            "exec.mount.bind",
+            "exec.mount.bind.readwrite-nooutput",
+            "exec.mount.cache",
+            "exec.mount.cache.sharing",
+            "exec.mount.secret",
+            "exec.mount.tmpfs",
+        ] {
+            assert!(caps.contains(&cap.to_owned()), "{cap} in {caps:?}");
+        }
+        assert!(!caps.contains(&"exec.mount.tmpfs.size".to_owned()));
+    }
+
+    #[test]
+    fn scratch_root_has_no_input() {
+        let out = State::scratch().run(sh(), OpMeta::default());
+        let (op, e, caps) = exec_of(&out.root());
+        assert!(op.inputs.is_empty());
+        assert_eq!((e.mounts[0].input, e.mounts[0].output), (-1, 0));
+        assert_eq!(caps, ["exec.meta.base"]);
+        assert!(e.meta.unwrap().remove_mount_stubs_recursive);
+    }
+
+    #[test]
+    fn ssh_default_target_and_auth_sock() {
+        let cases: &[(&[&str], &[&str], &str)] = &[
+            (&[""], &[], "SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0"),
+            (&["/s", ""], &[], "SSH_AUTH_SOCK=/s"),
+            (&[""], &["SSH_AUTH_SOCK=/mine"], "SSH_AUTH_SOCK=/mine"),
+        ];
+        for (dests, env, want) in cases {
+            let mounts = dests
+                .iter()
+                .map(|d| Mount::new(d, MountKind::Ssh(pb::SshOpt::default())))
+                .collect();
+            let exec = Exec {
+                env: env.iter().map(|e| (*e).to_owned()).collect(),
+                mounts,
+                ..sh()
+            };
+            let (_, e, caps) = exec_of(&img("a").run(exec, OpMeta::default()).root());
+            let env = e.meta.unwrap().env;
+            assert_eq!(
+                env.iter()
+                    .filter(|e| e.starts_with("SSH_AUTH_SOCK="))
+                    .count(),
+                1
+            );
+            assert!(env.contains(&(*want).to_owned()), "{env:?}");
+            assert!(caps.contains(&"exec.mount.ssh".to_owned()));
+            let ssh_dests: Vec<&str> = e.mounts[1..].iter().map(|m| m.dest.as_str()).collect();
+            assert!(ssh_dests.iter().all(|d| !d.is_empty()), "{ssh_dests:?}");
+        }
+    }
+
+    #[test]
+    fn meta_fields_and_their_caps() {
+        let exec = Exec {
+            network: pb::NetMode::Host,
+            security: pb::SecurityMode::Insecure,
+            proxy_env: Some(pb::ProxyEnv::default()),
+            extra_hosts: vec![("h".into(), "10.0.0.1".into())],
+            secret_env: vec![pb::SecretEnv {
+                id: "tok".into(),
+                name: "TOKEN".into(),
+                optional: false,
+            }],
+            ulimits: vec![pb::Ulimit {
+                name: "nofile".into(),
+                soft: 1,
+                hard: 2,
+            }],
+            cgroup_parent: "cg".into(),
+            ..sh()
+        };
+        let (_, e, caps) = exec_of(&img("a").run(exec, OpMeta::default()).root());
+        assert_eq!((e.network, e.security), (1, 1));
+        let meta = e.meta.unwrap();
+        assert_eq!(meta.extra_hosts[0].ip, "10.0.0.1");
+        assert_eq!(meta.cgroup_parent, "cg");
+        assert_eq!(e.secretenv[0].name, "TOKEN");
+        assert_eq!(
+            caps,
+            [
+                "exec.meta.base",
+                "exec.meta.cgroup.parent",
+                "exec.meta.network",
+                "exec.meta.proxyenv",
+                "exec.meta.security",
+                "exec.meta.ulimit",
+                "exec.mount.bind",
+                "exec.mount.secret",
+                "exec.secretenv",
+            ]
+        );
+    }
+}

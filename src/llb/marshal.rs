@@ -1,0 +1,422 @@
+//! The deterministic `pb::Definition` marshaller, and the byte encoding of one op.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use prost::encoding::{WireType, encode_key, encode_varint};
+
+use super::state::{State, Vertex, digest_of};
+use crate::proto::pb;
+
+/// Marshals everything `root` depends on into a Definition.
+///
+/// Ops are deduplicated by digest and listed dependencies first, in the order BuildKit's Go client
+/// walks the graph; the last element is a terminal `Op { inputs: [root] }` with no op. Metadata
+/// is keyed by `sha256:…` digest (ops that share a digest have theirs merged); the terminal op's
+/// metadata lists the caps the definition as a whole needs. Source locations are keyed by digest
+/// and written only when `source_info` is given, which becomes `infos[0]`. A scratch root gives
+/// an empty Definition.
+pub fn marshal(root: &State, source_info: Option<pb::SourceInfo>) -> pb::Definition {
+    let Some(out) = root.output() else {
+        return pb::Definition::default();
+    };
+    let mut walk = Walk::default();
+    walk.visit(&out.vertex);
+
+    let terminal = pb::Op {
+        inputs: root.input().into_iter().collect(),
+        ..pb::Op::default()
+    };
+    let bytes = encode_op(&terminal);
+    let mut caps: BTreeMap<String, bool> = ["constraints", "platform"]
+        .into_iter()
+        .map(|c| (c.to_owned(), true))
+        .collect();
+    for md in walk.metadata.values() {
+        if md.ignore_cache {
+            caps.insert("meta.ignorecache".to_owned(), true);
+        }
+        if !md.description.is_empty() {
+            caps.insert("meta.description".to_owned(), true);
+        }
+        if md.export_cache.is_some() {
+            caps.insert("meta.exportcache".to_owned(), true);
+        }
+    }
+    let terminal_md = pb::OpMetadata {
+        caps,
+        ..pb::OpMetadata::default()
+    };
+    walk.metadata.insert(digest_of(&bytes), terminal_md);
+    walk.def.push(bytes);
+
+    let mut source = pb::Source::default();
+    if let Some(info) = source_info {
+        source.infos.push(info);
+        source.locations = (walk.locations.into_iter())
+            .map(|(digest, lines)| (digest, locations(&lines)))
+            .collect();
+    }
+    pb::Definition {
+        def: walk.def,
+        metadata: walk.metadata,
+        source: Some(source),
+    }
+}
+
+/// Encodes an op the way the Go client does, so that digests agree: fields in field-number order
+/// (prost would write the `op` oneof after `platform` and `constraints`), and source attributes
+/// as map entries that always carry both key and value (prost skips empty ones).
+pub(crate) fn encode_op(op: &pb::Op) -> Vec<u8> {
+    let mut buf = Vec::new();
+    for input in &op.inputs {
+        prost::encoding::message::encode(1, input, &mut buf);
+    }
+    match &op.op {
+        Some(pb::op::Op::Source(src)) => {
+            let body = encode_source(src);
+            encode_key(3, WireType::LengthDelimited, &mut buf);
+            encode_varint(body.len() as u64, &mut buf);
+            buf.extend_from_slice(&body);
+        }
+        Some(other) => other.encode(&mut buf),
+        None => {}
+    }
+    if let Some(platform) = &op.platform {
+        prost::encoding::message::encode(10, platform, &mut buf);
+    }
+    if let Some(constraints) = &op.constraints {
+        prost::encoding::message::encode(11, constraints, &mut buf);
+    }
+    buf
+}
+
+fn encode_source(src: &pb::SourceOp) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if !src.identifier.is_empty() {
+        prost::encoding::string::encode(1, &src.identifier, &mut buf);
+    }
+    for (key, value) in &src.attrs {
+        let entry_len = field_len(key) + field_len(value);
+        encode_key(2, WireType::LengthDelimited, &mut buf);
+        encode_varint(entry_len as u64, &mut buf);
+        prost::encoding::string::encode(1, key, &mut buf);
+        prost::encoding::string::encode(2, value, &mut buf);
+    }
+    buf
+}
+
+/// Encoded length of a string field with a one-byte tag.
+fn field_len(s: &str) -> usize {
+    1 + prost::encoding::encoded_len_varint(s.len() as u64) + s.len()
+}
+
+fn locations(lines: &[(u32, u32)]) -> pb::Locations {
+    let pos = |line: u32| pb::Position {
+        line: i32::try_from(line).unwrap_or(i32::MAX),
+        character: 0,
+    };
+    let ranges = lines
+        .iter()
+        .map(|&(start, end)| pb::Range {
+            start: Some(pos(start)),
+            end: Some(pos(end)),
+        })
+        .collect();
+    pb::Locations {
+        locations: vec![pb::Location {
+            source_index: 0,
+            ranges,
+        }],
+    }
+}
+
+/// A depth-first walk: dependencies before users, each digest written once.
+#[derive(Default)]
+struct Walk {
+    def: Vec<Vec<u8>>,
+    written: BTreeSet<String>,
+    /// Vertices already walked, by address (a graph may hold equal vertices built twice).
+    walked: BTreeSet<usize>,
+    metadata: BTreeMap<String, pb::OpMetadata>,
+    locations: BTreeMap<String, Vec<(u32, u32)>>,
+}
+
+impl Walk {
+    /// Iterative post-order, so deep graphs cannot overflow the stack.
+    fn visit(&mut self, root: &Arc<Vertex>) {
+        let mut stack: Vec<(Arc<Vertex>, usize)> = vec![(root.clone(), 0)];
+        while let Some((vertex, next)) = stack.pop() {
+            if self.walked.contains(&address(&vertex)) {
+                continue;
+            }
+            if let Some(dep) = vertex.deps.get(next) {
+                let dep = dep.vertex.clone();
+                stack.push((vertex, next + 1));
+                if !self.walked.contains(&address(&dep)) {
+                    stack.push((dep, 0));
+                }
+                continue;
+            }
+            self.walked.insert(address(&vertex));
+            self.record(&vertex);
+        }
+    }
+
+    fn record(&mut self, v: &Vertex) {
+        let md = self.metadata.entry(v.digest.clone()).or_default();
+        merge_metadata(md, &v.metadata);
+        if !v.locations.is_empty() {
+            // As in Go, the last vertex walked with this digest decides its lines.
+            self.locations.insert(v.digest.clone(), v.locations.clone());
+        }
+        if self.written.insert(v.digest.clone()) {
+            self.def.push(v.bytes.clone());
+        }
+    }
+}
+
+fn address(v: &Arc<Vertex>) -> usize {
+    Arc::as_ptr(v) as usize
+}
+
+/// Go's `mergeMetadata`: flags and caps add up, later descriptions and groups win.
+fn merge_metadata(into: &mut pb::OpMetadata, from: &pb::OpMetadata) {
+    into.ignore_cache |= from.ignore_cache;
+    into.description.extend(from.description.clone());
+    into.caps.extend(from.caps.clone());
+    if from.export_cache.is_some() {
+        into.export_cache = from.export_cache;
+    }
+    if from.progress_group.is_some() {
+        into.progress_group.clone_from(&from.progress_group);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llb::{CopyOpts, Exec, FileActions, OpMeta, Platform};
+    use prost::Message;
+
+    fn img(r: &str) -> State {
+        State::image(r, BTreeMap::new(), OpMeta::default())
+    }
+
+    fn linux() -> Option<Platform> {
+        Some(Platform {
+            os: "linux".into(),
+            architecture: "amd64".into(),
+            variant: None,
+        })
+    }
+
+    /// image -> run -> copy onto scratch, with names, lines and a platform.
+    fn small_graph() -> State {
+        let base = State::image(
+            "docker.io/library/alpine:latest",
+            BTreeMap::new(),
+            OpMeta {
+                name: Some("[1/3] FROM alpine".into()),
+                locations: vec![(1, 1)],
+                platform: linux(),
+                ..OpMeta::default()
+            },
+        );
+        let run = base.run(
+            Exec {
+                args: vec!["/bin/sh".into(), "-c".into(), "echo hi > /hi".into()],
+                env: vec!["PATH=/usr/bin:/bin".into()],
+                cwd: "/".into(),
+                ..Exec::default()
+            },
+            OpMeta {
+                name: Some("[2/3] RUN echo hi > /hi".into()),
+                locations: vec![(2, 3)],
+                platform: linux(),
+                ..OpMeta::default()
+            },
+        );
+        State::scratch().file(
+            FileActions::new().copy(&run.root(), "/hi", "/hi", CopyOpts::default()),
+            OpMeta::default(),
+        )
+    }
+
+    fn decode(bytes: &[u8]) -> pb::Op {
+        pb::Op::decode(bytes).unwrap()
+    }
+
+    #[test]
+    fn small_graph_digests_are_stable() {
+        // Computed once and checked by hand-decoding the bytes: the image op is
+        // `1a 30 <SourceOp> 52 0e <Platform amd64 linux> 5a 00`, the exec op starts with its input
+        // and carries `removeMountStubsRecursive` (58 01), the file op has no platform and
+        // `mode`/`timestamp` -1. A change here changes every cache key: it must be deliberate.
+        let def = marshal(&small_graph(), None);
+        let digests: Vec<String> = def.def.iter().map(|b| digest_of(b)).collect();
+        assert_eq!(
+            digests,
+            [
+                "sha256:665ba8b2cdc0cb0200e2a42a6b3c0f8f684089f4cd1b81494fbb9805879120f7",
+                "sha256:792d438ee3161eb85a02373a4db0daac6168f4360d54efd27dc9a73d74a37f22",
+                "sha256:b097cba5936a9c0b49560761329c58060fb4eb5d2b915ef3aca34d60b039d40d",
+                "sha256:e536e976166314c0e5eea7e14aae61e2776e806b0ffa156c9f16415649736e80",
+            ]
+        );
+    }
+
+    #[test]
+    fn small_graph_decodes() {
+        let def = marshal(&small_graph(), None);
+        let ops: Vec<pb::Op> = def.def.iter().map(|b| decode(b)).collect();
+        assert!(matches!(ops[0].op, Some(pb::op::Op::Source(_))));
+        assert!(matches!(ops[1].op, Some(pb::op::Op::Exec(_))));
+        assert!(matches!(ops[2].op, Some(pb::op::Op::File(_))));
+        assert_eq!(ops[3].op, None);
+        assert_eq!(ops[0].platform.as_ref().unwrap().os, "linux");
+        // Re-encoding with our encoder gives the same bytes back.
+        for (op, bytes) in ops.iter().zip(&def.def) {
+            assert_eq!(&encode_op(op), bytes);
+        }
+    }
+
+    #[test]
+    fn op_fields_in_field_number_order() {
+        let s = State::image(
+            "x",
+            BTreeMap::from([("k".to_owned(), String::new())]),
+            OpMeta {
+                platform: linux(),
+                ..OpMeta::default()
+            },
+        );
+        let bytes = &marshal(&s, None).def[0];
+        // Field 3 (source) first, then 10 (platform), then 11 (constraints, empty).
+        assert_eq!(bytes[0], 3 << 3 | 2);
+        let src_len = usize::from(bytes[1]);
+        assert_eq!(bytes[2 + src_len], 10 << 3 | 2);
+        assert_eq!(&bytes[bytes.len() - 2..], &[11 << 3 | 2, 0]);
+        // The attribute entry keeps its empty value: 0a 01 'k' 12 00.
+        let entry = [2 << 3 | 2, 5, 0x0a, 1, b'k', 0x12, 0];
+        assert!(bytes.windows(entry.len()).any(|w| w == entry), "{bytes:?}");
+    }
+
+    #[test]
+    fn dependencies_come_first_and_terminal_last() {
+        let def = marshal(&small_graph(), None);
+        let mut seen = BTreeSet::new();
+        for bytes in &def.def {
+            for input in decode(bytes).inputs {
+                assert!(
+                    seen.contains(&input.digest),
+                    "{} used before defined",
+                    input.digest
+                );
+            }
+            seen.insert(digest_of(bytes));
+        }
+        let terminal = decode(def.def.last().unwrap());
+        assert_eq!(terminal.op, None);
+        assert_eq!(terminal.inputs.len(), 1);
+        assert_eq!(
+            Some(terminal.inputs[0].digest.clone()),
+            small_graph().digest()
+        );
+        let caps = &def.metadata[&digest_of(def.def.last().unwrap())].caps;
+        let caps: Vec<&str> = caps.keys().map(String::as_str).collect();
+        assert_eq!(caps, ["constraints", "meta.description", "platform"]);
+    }
+
+    #[test]
+    fn identical_vertices_are_written_once_with_merged_metadata() {
+        let a1 = State::image(
+            "a",
+            BTreeMap::new(),
+            OpMeta {
+                ignore_cache: true,
+                ..OpMeta::default()
+            },
+        );
+        let a2 = State::image(
+            "a",
+            BTreeMap::new(),
+            OpMeta {
+                name: Some("second".into()),
+                ..OpMeta::default()
+            },
+        );
+        assert_eq!(a1.digest(), a2.digest());
+        let m = State::merge(&[a1, img("b"), a2], OpMeta::default());
+        let def = marshal(&m, None);
+        assert_eq!(def.def.len(), 4);
+        let md = &def.metadata[&img("a").digest().unwrap()];
+        assert!(md.ignore_cache);
+        assert_eq!(md.description["llb.customname"], "second");
+        assert_eq!(def.metadata.len(), 4);
+    }
+
+    #[test]
+    fn scratch_root_gives_empty_definition() {
+        assert_eq!(marshal(&State::scratch(), None), pb::Definition::default());
+        let info = pb::SourceInfo::default();
+        assert_eq!(
+            marshal(&State::scratch(), Some(info)),
+            pb::Definition::default()
+        );
+    }
+
+    #[test]
+    fn source_locations_only_with_source_info() {
+        let root = small_graph();
+        assert_eq!(marshal(&root, None).source, Some(pb::Source::default()));
+        let info = pb::SourceInfo {
+            filename: "Dockerfile".into(),
+            data: b"FROM alpine\nRUN echo hi \\\n  > /hi\n".to_vec(),
+            language: "Dockerfile".into(),
+            definition: None,
+        };
+        let def = marshal(&root, Some(info.clone()));
+        let source = def.source.unwrap();
+        assert_eq!(source.infos, [info]);
+        let digests: Vec<String> = def.def.iter().map(|b| digest_of(b)).collect();
+        assert_eq!(source.locations.len(), 2);
+        let lines = |d: &str| -> Vec<(i32, i32, i32)> {
+            let locs = &source.locations[d].locations;
+            assert_eq!(locs.len(), 1);
+            assert_eq!(locs[0].source_index, 0);
+            locs[0]
+                .ranges
+                .iter()
+                .map(|r| {
+                    (
+                        r.start.unwrap().line,
+                        r.end.unwrap().line,
+                        r.start.unwrap().character,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(lines(&digests[0]), [(1, 1, 0)]);
+        assert_eq!(lines(&digests[1]), [(2, 3, 0)]);
+    }
+
+    #[test]
+    fn marshal_is_deterministic() {
+        let a = marshal(&small_graph(), None).encode_to_vec();
+        let b = marshal(&small_graph(), None).encode_to_vec();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn deep_chains_do_not_overflow() {
+        let mut s = img("base");
+        for i in 0..5000 {
+            s = s.file(
+                FileActions::new().rm(&format!("/f{i}"), true, false),
+                OpMeta::default(),
+            );
+        }
+        assert_eq!(marshal(&s, None).def.len(), 5002);
+    }
+}

@@ -1,0 +1,263 @@
+//! The vertex graph: a [`State`] is one output of one vertex, or scratch.
+//!
+//! Vertices are built eagerly: when an op is created its inputs are already final, so its bytes
+//! and digest are computed once, at construction, and never change. The graph is immutable and
+//! shared through `Arc`, so cloning a `State` is cheap.
+
+use std::fmt;
+use std::sync::Arc;
+
+use sha2::{Digest as _, Sha256};
+
+use super::OpMeta;
+use super::marshal::encode_op;
+use crate::proto::pb;
+
+/// One output of a vertex (an LLB op), or scratch (the empty filesystem, no vertex at all).
+///
+/// States are values: every builder method returns a new `State` and leaves its inputs alone.
+#[derive(Clone, Default)]
+pub struct State {
+    out: Option<Output>,
+}
+
+/// A vertex plus the index of one of its outputs.
+#[derive(Clone)]
+pub(crate) struct Output {
+    pub(crate) vertex: Arc<Vertex>,
+    pub(crate) index: i64,
+}
+
+/// A marshalled op with everything `marshal` needs to place it in a `pb::Definition`.
+pub(crate) struct Vertex {
+    /// `sha256:<hex>` of `bytes`.
+    pub(crate) digest: String,
+    /// The op exactly as it goes into `Definition.def`.
+    pub(crate) bytes: Vec<u8>,
+    /// The vertices this one reads, in the order BuildKit's Go client walks them.
+    pub(crate) deps: Vec<Output>,
+    pub(crate) metadata: pb::OpMetadata,
+    pub(crate) locations: Vec<(u32, u32)>,
+}
+
+impl State {
+    /// The empty filesystem. It is not a vertex: ops that read it get input index `-1`.
+    pub fn scratch() -> State {
+        State { out: None }
+    }
+
+    /// Whether this is scratch.
+    pub fn is_scratch(&self) -> bool {
+        self.out.is_none()
+    }
+
+    /// `sha256:<hex>` of the vertex this state is an output of; `None` for scratch.
+    pub fn digest(&self) -> Option<String> {
+        self.out.as_ref().map(|o| o.vertex.digest.clone())
+    }
+
+    /// The `pb::Input` that points at this state (`None` for scratch).
+    pub fn input(&self) -> Option<pb::Input> {
+        self.out.as_ref().map(|o| pb::Input {
+            digest: o.vertex.digest.clone(),
+            index: o.index,
+        })
+    }
+
+    pub(crate) fn from_vertex(vertex: Arc<Vertex>, index: i64) -> State {
+        State {
+            out: Some(Output { vertex, index }),
+        }
+    }
+
+    pub(crate) fn output(&self) -> Option<&Output> {
+        self.out.as_ref()
+    }
+}
+
+impl PartialEq for State {
+    fn eq(&self, other: &State) -> bool {
+        self.input() == other.input()
+    }
+}
+
+impl Eq for State {}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.out {
+            None => f.write_str("State(scratch)"),
+            Some(o) => write!(f, "State({}#{})", o.vertex.digest, o.index),
+        }
+    }
+}
+
+/// Drops long chains without recursing once per vertex (a 10,000-step graph would otherwise
+/// overflow the stack when its last `State` goes away).
+impl Drop for Vertex {
+    fn drop(&mut self) {
+        let mut pending = std::mem::take(&mut self.deps);
+        while let Some(out) = pending.pop() {
+            if let Ok(mut vertex) = Arc::try_unwrap(out.vertex) {
+                pending.append(&mut vertex.deps);
+            }
+        }
+    }
+}
+
+/// `Op.inputs` under construction: each distinct (digest, index) once, in first-use order.
+#[derive(Default)]
+pub(crate) struct Inputs {
+    list: Vec<pb::Input>,
+}
+
+impl Inputs {
+    /// The index of `state` in the list (added if new), or `-1` for scratch.
+    pub(crate) fn add(&mut self, state: &State) -> i64 {
+        let Some(input) = state.input() else {
+            return -1;
+        };
+        let pos = match self.list.iter().position(|i| *i == input) {
+            Some(pos) => pos,
+            None => {
+                self.list.push(input);
+                self.list.len() - 1
+            }
+        };
+        i64::try_from(pos).unwrap_or(i64::MAX)
+    }
+
+    pub(crate) fn len(&self) -> i64 {
+        i64::try_from(self.list.len()).unwrap_or(i64::MAX)
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<pb::Input> {
+        self.list
+    }
+}
+
+/// Adds `state` to a dependency list unless it is scratch or that very output is already there.
+///
+/// Equal vertices built separately both stay: `marshal` writes their op once but merges the
+/// metadata of both, as the Go client does.
+pub(crate) fn push_dep(deps: &mut Vec<Output>, state: &State) {
+    if let Some(out) = state.output()
+        && !deps
+            .iter()
+            .any(|d| d.index == out.index && Arc::ptr_eq(&d.vertex, &out.vertex))
+    {
+        deps.push(out.clone());
+    }
+}
+
+/// Finishes an op: adds the worker constraints Go always writes, encodes it and digests it.
+///
+/// `op.platform` is left as the caller set it (only some op kinds carry one). `caps` are the
+/// capabilities the op needs, merged with the caller's `meta.caps`.
+pub(crate) fn new_vertex(mut op: pb::Op, deps: Vec<Output>, meta: &OpMeta, caps: &[&str]) -> State {
+    op.constraints = Some(pb::WorkerConstraints::default());
+    let bytes = encode_op(&op);
+    let vertex = Vertex {
+        digest: digest_of(&bytes),
+        bytes,
+        deps,
+        metadata: op_metadata(meta, caps),
+        locations: meta.locations.clone(),
+    };
+    State::from_vertex(Arc::new(vertex), 0)
+}
+
+/// `sha256:<lowercase hex>` of `bytes`.
+pub(crate) fn digest_of(bytes: &[u8]) -> String {
+    let sum = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in sum {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn op_metadata(meta: &OpMeta, caps: &[&str]) -> pb::OpMetadata {
+    let mut description = meta.description.clone();
+    if let Some(name) = &meta.name {
+        description.insert("llb.customname".to_owned(), name.clone());
+    }
+    let caps = meta
+        .caps
+        .iter()
+        .map(String::as_str)
+        .chain(caps.iter().copied())
+        .map(|c| (c.to_owned(), true))
+        .collect();
+    pb::OpMetadata {
+        ignore_cache: meta.ignore_cache,
+        description,
+        export_cache: None,
+        caps,
+        progress_group: meta.progress_group.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn img(r: &str) -> State {
+        State::image(r, BTreeMap::new(), OpMeta::default())
+    }
+
+    #[test]
+    fn digest_of_empty_input() {
+        assert_eq!(
+            digest_of(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn scratch_has_no_digest_or_input() {
+        let s = State::scratch();
+        assert!(s.is_scratch());
+        assert_eq!(s.digest(), None);
+        assert_eq!(s.input(), None);
+        assert_eq!(format!("{s:?}"), "State(scratch)");
+    }
+
+    #[test]
+    fn inputs_dedup_in_first_use_order() {
+        let (a, b) = (img("a"), img("b"));
+        let mut inputs = Inputs::default();
+        let got: Vec<i64> = [&a, &State::scratch(), &b, &a, &b]
+            .into_iter()
+            .map(|s| inputs.add(s))
+            .collect();
+        assert_eq!(got, [0, -1, 1, 0, 1]);
+        assert_eq!(inputs.len(), 2);
+    }
+
+    #[test]
+    fn identical_vertices_are_equal_states() {
+        assert_eq!(img("alpine"), img("alpine"));
+        assert_ne!(img("alpine"), img("busybox"));
+    }
+
+    #[test]
+    fn metadata_merges_name_description_and_caps() {
+        let meta = OpMeta {
+            name: Some("[1/2] FROM alpine".into()),
+            description: BTreeMap::from([("k".into(), "v".into())]),
+            caps: ["x.cap".to_owned()].into(),
+            ..OpMeta::default()
+        };
+        let md = op_metadata(&meta, &["source.image"]);
+        assert_eq!(md.description["llb.customname"], "[1/2] FROM alpine");
+        assert_eq!(md.description["k"], "v");
+        let caps: Vec<&str> = md.caps.keys().map(String::as_str).collect();
+        assert_eq!(caps, ["source.image", "x.cap"]);
+    }
+}

@@ -1,0 +1,127 @@
+//! What a build was asked for, independent of where the request came from.
+//!
+//! `gateway::options` fills [`BuildOptions`] from BuildKit's frontend attributes; the CLI fills it
+//! from its flags. `plan` and `convert` read it and never see raw attributes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::image::Platform;
+
+/// Options of one build.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Name of the Dockerfile inside the `dockerfile` local (`filename`), for messages and source maps.
+    pub filename: String,
+    /// Stage to build (`target`); the last stage when `None`.
+    pub target: Option<String>,
+    /// `build-arg:NAME` values.
+    pub build_args: BTreeMap<String, String>,
+    /// `label:NAME` values, added to the final image only.
+    pub labels: BTreeMap<String, String>,
+    /// Target platform (`platform`); the build platform when `None`.
+    pub target_platform: Option<Platform>,
+    /// The platform of the worker (first platform of the first worker).
+    pub build_platform: Platform,
+    /// `no-cache`: which stages ignore the cache.
+    pub no_cache: NoCache,
+    /// `image-resolve-mode` (`default`, `pull` or `local`).
+    pub image_resolve_mode: ResolveMode,
+    /// `hostname`, or `BUILDKIT_SANDBOX_HOSTNAME`.
+    pub hostname: Option<String>,
+    /// `add-hosts`: host name and IP pairs, in the order given.
+    pub extra_hosts: Vec<(String, String)>,
+    /// `force-network-mode`.
+    pub network: NetworkMode,
+    /// BuildKit session that owns the client's local directories.
+    pub session_id: String,
+    /// `local-sessionid:NAME` overrides of the session per local.
+    pub local_sessions: BTreeMap<String, String>,
+    /// Name of the local holding the build context (`contextkey`, default `context`).
+    pub context_name: String,
+    /// Patterns from `.dockerignore`.
+    pub excludes: Vec<String>,
+}
+
+/// Which stages `no-cache` applies to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NoCache {
+    /// Use the cache everywhere.
+    #[default]
+    None,
+    /// `no-cache=` with no value: every stage.
+    All,
+    /// `no-cache=a,b`: the named stages.
+    Stages(BTreeSet<String>),
+}
+
+impl NoCache {
+    /// Whether the stage named `name` (if any) ignores the cache.
+    pub fn applies_to(&self, name: Option<&str>) -> bool {
+        match self {
+            NoCache::None => false,
+            NoCache::All => true,
+            NoCache::Stages(names) => name.is_some_and(|n| names.contains(n)),
+        }
+    }
+}
+
+/// How base images are resolved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResolveMode {
+    /// Prefer what the daemon has (Docker) or the registry.
+    #[default]
+    Default,
+    /// Always ask the registry.
+    Pull,
+    /// Only what the daemon has.
+    Local,
+}
+
+impl ResolveMode {
+    /// The value BuildKit uses in `image.resolvemode` and `ResolveImageConfig`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolveMode::Default => "default",
+            ResolveMode::Pull => "pull",
+            ResolveMode::Local => "local",
+        }
+    }
+}
+
+/// The default network of RUN.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// The daemon's sandbox network.
+    #[default]
+    Sandbox,
+    /// The host's network (needs the `network.host` entitlement).
+    Host,
+    /// No network.
+    None,
+}
+
+impl BuildOptions {
+    /// Options for a build on `platform` with nothing else set.
+    pub fn new(build_platform: Platform) -> BuildOptions {
+        BuildOptions {
+            filename: "Dockerfile".into(),
+            build_platform,
+            context_name: "context".into(),
+            ..BuildOptions::default()
+        }
+    }
+
+    /// The platform the image is built for.
+    pub fn target_platform(&self) -> &Platform {
+        self.target_platform
+            .as_ref()
+            .unwrap_or(&self.build_platform)
+    }
+
+    /// The session that owns local `name`.
+    pub fn session_for(&self, name: &str) -> &str {
+        self.local_sessions
+            .get(name)
+            .map_or(self.session_id.as_str(), String::as_str)
+    }
+}

@@ -1,0 +1,134 @@
+//! The one-page pipeline: bytes -> syntax -> instructions -> plan -> convert.
+//!
+//! Each step is a pure function; the gateway and the CLI call them in order and stop at the
+//! earliest step that answers their question. [`Error`] carries the Dockerfile lines of every
+//! failure so that the edges can show them.
+
+use std::collections::BTreeMap;
+
+pub use crate::convert::{BaseImage, Context as ConvertContext, Converted};
+pub use crate::plan::{ImageRequest, Plan};
+
+use crate::options::BuildOptions;
+use crate::{convert, instructions, plan, syntax};
+
+/// A Dockerfile parsed and typed.
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    /// The syntax tree (directives, escape token, warnings).
+    pub dockerfile: syntax::Dockerfile,
+    /// One typed instruction per node.
+    pub instructions: Vec<instructions::Instruction>,
+}
+
+/// Any failure of the pipeline, with the lines it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The text is not a Dockerfile BuildKit accepts.
+    #[error(transparent)]
+    Syntax(#[from] syntax::Error),
+    /// An instruction is malformed.
+    #[error(transparent)]
+    Instruction(#[from] instructions::Error),
+    /// The stages do not fit together.
+    #[error(transparent)]
+    Plan(#[from] plan::Error),
+    /// An instruction cannot be converted.
+    #[error(transparent)]
+    Convert(#[from] convert::Error),
+}
+
+impl Error {
+    /// 1-based line ranges, one per line as BuildKit reports them; empty if no line is to blame.
+    pub fn ranges(&self) -> Vec<(u32, u32)> {
+        let spans: Vec<(u32, u32)> = match self {
+            Error::Syntax(e) => e
+                .start_line()
+                .map(|s| (line(s), line(e.end_line().unwrap_or(s))))
+                .into_iter()
+                .collect(),
+            Error::Instruction(e) => vec![e.lines],
+            Error::Plan(e) => e.lines.clone(),
+            Error::Convert(e) => vec![e.lines],
+        };
+        spans
+            .into_iter()
+            .filter(|(s, _)| *s > 0)
+            .flat_map(|(s, e)| (s..=e.max(s)).map(|l| (l, l)))
+            .collect()
+    }
+
+    /// The first line, for `FILE:LINE:` messages.
+    pub fn line(&self) -> Option<u32> {
+        self.ranges().first().map(|r| r.0)
+    }
+}
+
+fn line(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Parses and types a Dockerfile.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, Error> {
+    if bytes.is_empty() {
+        return Err(Error::Plan(plan::Error {
+            message: "the Dockerfile cannot be empty".into(),
+            lines: Vec::new(),
+        }));
+    }
+    let dockerfile = syntax::parse(bytes)?;
+    let instructions = instructions::parse(&dockerfile.nodes)?;
+    Ok(Parsed {
+        dockerfile,
+        instructions,
+    })
+}
+
+/// Makes the plan for `opts`.
+pub fn plan(parsed: &Parsed, opts: &BuildOptions) -> Result<Plan, Error> {
+    Ok(plan::plan(
+        &parsed.instructions,
+        parsed.dockerfile.escape,
+        opts,
+    )?)
+}
+
+/// Converts the plan into LLB and an image config.
+pub fn convert(
+    plan: &Plan,
+    escape: char,
+    bases: &BTreeMap<String, BaseImage>,
+    ctx: &ConvertContext<'_>,
+) -> Result<Converted, Error> {
+    Ok(convert::convert(plan, escape, bases, ctx)?)
+}
+
+/// Patterns of a `.dockerignore` file: comments and blank lines dropped, paths cleaned,
+/// a leading `/` removed, `!` kept.
+pub fn dockerignore_patterns(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (neg, pat) = match l.strip_prefix('!') {
+                Some(rest) => (true, rest.trim()),
+                None => (false, l),
+            };
+            let cleaned = crate::convert::clean_pattern(pat);
+            (!cleaned.is_empty()).then(|| if neg { format!("!{cleaned}") } else { cleaned })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerignore() {
+        let got = dockerignore_patterns(b"# c\n\n/target\n!target/x/./y\n  *.log \nsub/../z/\n");
+        assert_eq!(got, ["target", "!target/x/y", "*.log", "z"]);
+    }
+}

@@ -1,0 +1,335 @@
+//! Instructions + options -> [`Plan`].
+
+use super::args::{GlobalArgs, Vars, automatic_args};
+use super::{Base, Error, Plan, Stage, Step};
+use crate::image::{Platform, Reference};
+use crate::instructions::{Instruction, Kind};
+use crate::options::BuildOptions;
+use crate::shell::Lexer;
+
+/// Makes the plan. `escape` is the Dockerfile's escape token (for expansion in FROM).
+pub fn plan(
+    instructions: &[Instruction],
+    escape: char,
+    opts: &BuildOptions,
+) -> Result<Plan, Error> {
+    let (globals, groups) = split_stages(instructions)?;
+    let names: Vec<Option<String>> = groups
+        .iter()
+        .map(|(from, _)| match &from.kind {
+            Kind::From(f) => f.name.clone(),
+            _ => None,
+        })
+        .collect();
+    let target = find_target(&names, opts.target.as_deref())?;
+    let target_stage = names[target].clone().unwrap_or_else(|| "default".into());
+    let lexer = Lexer::new(escape);
+    let global_args = resolve_global_args(globals, &lexer, opts, &target_stage)?;
+
+    let mut stages: Vec<Stage> = Vec::with_capacity(groups.len());
+    for (index, (from_ins, body)) in groups.into_iter().enumerate() {
+        let Kind::From(from) = &from_ins.kind else {
+            continue;
+        };
+        let at = |message: String| Error {
+            message,
+            lines: vec![from_ins.lines],
+        };
+        let image = lexer
+            .process_word(&from.image, &global_args.vars)
+            .map_err(|e| at(e.to_string()))?;
+        if image.is_empty() {
+            return Err(at(format!(
+                "base name ({}) should not be blank",
+                from.image
+            )));
+        }
+        let platform = match &from.platform {
+            None => opts.target_platform().clone(),
+            Some(expr) => {
+                let value = lexer
+                    .process_word(expr, &global_args.vars)
+                    .map_err(|e| at(e.to_string()))?;
+                if value.is_empty() {
+                    return Err(at(format!("empty platform value from expression {expr}")));
+                }
+                Platform::parse(&value)
+                    .map_err(|e| at(format!("failed to parse platform {value}: {e}")))?
+            }
+        };
+        let lower = image.to_ascii_lowercase();
+        let earlier = names[..index]
+            .iter()
+            .position(|n| n.as_deref() == Some(lower.as_str()));
+        let (base, platform) = if let Some(i) = earlier {
+            // BuildKit ignores --platform on a FROM that names a stage (moby/buildkit#2946).
+            (Base::Stage(i), stages[i].platform.clone())
+        } else if lower == "scratch" {
+            (Base::Scratch, platform)
+        } else {
+            let reference = Reference::parse(&image)
+                .map_err(|e| at(format!("failed to parse stage name {image:?}: {e}")))?;
+            (Base::Image(reference), platform)
+        };
+        let steps = body
+            .into_iter()
+            .map(|instruction| {
+                let copy_from = copy_source(instruction, index, &names)?;
+                Ok(Step {
+                    instruction: instruction.clone(),
+                    copy_from,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        stages.push(Stage {
+            index,
+            name: from.name.clone(),
+            base,
+            platform,
+            from: from_ins.clone(),
+            steps,
+        });
+    }
+    let reachable = reachability(&stages, target);
+    Ok(Plan {
+        global_args,
+        stages,
+        target,
+        reachable,
+    })
+}
+
+type Groups<'a> = Vec<(&'a Instruction, Vec<&'a Instruction>)>;
+
+fn split_stages(instructions: &[Instruction]) -> Result<(Vec<&Instruction>, Groups<'_>), Error> {
+    let mut globals = Vec::new();
+    let mut groups: Groups<'_> = Vec::new();
+    for ins in instructions {
+        match (&ins.kind, groups.last_mut()) {
+            (Kind::From(_), _) => groups.push((ins, Vec::new())),
+            (_, Some((_, body))) => body.push(ins),
+            (Kind::Arg(_), None) => globals.push(ins),
+            (_, None) => {
+                return Err(Error {
+                    message: "no build stage in current context".into(),
+                    lines: vec![ins.lines],
+                });
+            }
+        }
+    }
+    if groups.is_empty() {
+        return Err(Error {
+            message: "dockerfile contains no stages to build".into(),
+            lines: Vec::new(),
+        });
+    }
+    Ok((globals, groups))
+}
+
+fn find_target(names: &[Option<String>], target: Option<&str>) -> Result<usize, Error> {
+    let Some(target) = target else {
+        return Ok(names.len() - 1);
+    };
+    let lower = target.to_ascii_lowercase();
+    names
+        .iter()
+        .position(|n| n.as_deref() == Some(lower.as_str()))
+        .ok_or_else(|| {
+            let known: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
+            let message = match crate::suggest::closest(target, &known) {
+                Some(s) => {
+                    format!("target stage {target:?} could not be found (did you mean {s}?)")
+                }
+                None => format!("target stage {target:?} could not be found"),
+            };
+            Error {
+                message,
+                lines: Vec::new(),
+            }
+        })
+}
+
+fn resolve_global_args(
+    globals: Vec<&Instruction>,
+    lexer: &Lexer,
+    opts: &BuildOptions,
+    target_stage: &str,
+) -> Result<GlobalArgs, Error> {
+    let mut vars: Vars = automatic_args(&opts.build_platform, opts.target_platform(), target_stage);
+    for (k, v) in &opts.build_args {
+        if vars.value(k).is_some() {
+            vars.set(k, v);
+        }
+    }
+    let mut declared = Vec::new();
+    for ins in globals {
+        let Kind::Arg(decls) = &ins.kind else {
+            continue;
+        };
+        for decl in decls {
+            let value = match (opts.build_args.get(&decl.key), &decl.default) {
+                (Some(v), _) => Some(v.clone()),
+                (None, Some(default)) => {
+                    Some(lexer.process_word(default, &vars).map_err(|e| Error {
+                        message: e.to_string(),
+                        lines: vec![ins.lines],
+                    })?)
+                }
+                (None, None) => None,
+            };
+            match &value {
+                Some(v) => vars.set(&decl.key, v),
+                None => vars.remove(&decl.key),
+            }
+            declared.push((decl.key.clone(), value));
+        }
+    }
+    Ok(GlobalArgs { vars, declared })
+}
+
+fn copy_source(
+    ins: &Instruction,
+    current: usize,
+    names: &[Option<String>],
+) -> Result<Option<Base>, Error> {
+    let Kind::Copy(copy) = &ins.kind else {
+        return Ok(None);
+    };
+    let Some(from) = &copy.from else {
+        return Ok(None);
+    };
+    let at = |message: String| Error {
+        message,
+        lines: vec![ins.lines],
+    };
+    if from.contains('$') {
+        return Err(at(
+            "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround".into(),
+        ));
+    }
+    let lower = from.to_ascii_lowercase();
+    let by_name = names
+        .iter()
+        .position(|n| n.as_deref() == Some(lower.as_str()));
+    let by_index = from.parse::<usize>().ok().filter(|i| *i < names.len());
+    if let Some(i) = by_name.or(by_index) {
+        if i >= current {
+            let current_name = names[current]
+                .clone()
+                .unwrap_or_else(|| format!("stage-{current}"));
+            return Err(at(format!(
+                "cannot copy from stage {from:?}, it needs to be defined before current stage {current_name:?}"
+            )));
+        }
+        return Ok(Some(Base::Stage(i)));
+    }
+    if lower == "scratch" {
+        return Ok(Some(Base::Scratch));
+    }
+    let reference = Reference::parse(from)
+        .map_err(|e| at(format!("failed to parse stage name {from:?}: {e}")))?;
+    Ok(Some(Base::Image(reference)))
+}
+
+fn reachability(stages: &[Stage], target: usize) -> Vec<bool> {
+    let mut reachable = vec![false; stages.len()];
+    let mut todo = vec![target];
+    while let Some(i) = todo.pop() {
+        if i >= stages.len() || std::mem::replace(&mut reachable[i], true) {
+            continue;
+        }
+        let stage = &stages[i];
+        let deps = std::iter::once(&stage.base)
+            .chain(stage.steps.iter().filter_map(|s| s.copy_from.as_ref()));
+        for dep in deps {
+            if let Base::Stage(d) = dep {
+                todo.push(*d);
+            }
+        }
+    }
+    reachable
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn make(src: &str, target: Option<&str>) -> Result<Plan, Error> {
+        let df = crate::syntax::parse(src.as_bytes()).expect("parses");
+        let ins = crate::instructions::parse(&df.nodes).expect("typed");
+        let mut opts = BuildOptions::new(Platform::new("linux", "amd64", None));
+        opts.target = target.map(str::to_string);
+        opts.build_args.insert("V".into(), "3".into());
+        plan(&ins, df.escape, &opts)
+    }
+
+    #[test]
+    fn bases_and_reachability() {
+        let p = make(
+            "ARG BASE=busybox V\nFROM ${BASE} AS a\nFROM scratch AS unused\nRUN exit 1\nFROM a AS b\nCOPY --from=0 /x /x\nFROM busybox:1.$V\nCOPY --from=b /y /y\nCOPY --from=alpine /z /z\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            p.stages[0].base,
+            Base::Image(Reference::parse("busybox").unwrap())
+        );
+        assert_eq!(p.stages[2].base, Base::Stage(0));
+        assert_eq!(p.reachable, [true, false, true, true]);
+        let images: Vec<String> = p.base_images().into_iter().map(|r| r.reference).collect();
+        assert_eq!(
+            images,
+            [
+                "docker.io/library/alpine:latest",
+                "docker.io/library/busybox:1.3",
+                "docker.io/library/busybox:latest"
+            ]
+        );
+    }
+
+    #[test]
+    fn target_prunes() {
+        let p = make(
+            "FROM busybox AS a\nFROM busybox AS b\nFROM busybox AS c\n",
+            Some("B"),
+        )
+        .unwrap();
+        assert_eq!(p.target, 1);
+        assert_eq!(p.reachable, [false, true, false]);
+    }
+
+    #[test]
+    fn errors() {
+        let cases = [
+            ("RUN x\nFROM a\n", None, "no build stage in current context"),
+            (
+                "FROM a\n",
+                Some("nope"),
+                "target stage \"nope\" could not be found",
+            ),
+            (
+                "FROM a AS build\n",
+                Some("biuld"),
+                "target stage \"biuld\" could not be found (did you mean build?)",
+            ),
+            (
+                "FROM a\nCOPY --from=later /a /a\nFROM b AS later\n",
+                None,
+                "cannot copy from stage \"later\", it needs to be defined before current stage \"stage-0\"",
+            ),
+            (
+                "ARG X\nFROM $X\n",
+                None,
+                "base name ($X) should not be blank",
+            ),
+            (
+                "FROM a\nCOPY --from=$X /a /a\n",
+                None,
+                "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround",
+            ),
+        ];
+        for (src, target, want) in cases {
+            assert_eq!(make(src, target).unwrap_err().message, want, "{src}");
+        }
+    }
+}

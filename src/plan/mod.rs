@@ -1,0 +1,122 @@
+//! The build plan: stages, global ARGs, stage references and what the target needs.
+//!
+//! In: typed instructions and [`BuildOptions`]. Out: an immutable [`Plan`]: every stage with its
+//! resolved base (scratch, an image, or an earlier stage), each `COPY --from` resolved to a stage
+//! or an image, the global ARG values, and the set of stages reachable from the target.
+//! `convert` reads the plan and never re-reads instructions to find stages.
+//! Not here: per-stage ARG/ENV scoping and any LLB (that is `convert`).
+
+mod args;
+mod build;
+
+pub use args::{GlobalArgs, Vars, automatic_args};
+pub use build::plan;
+
+use crate::image::{Platform, Reference};
+use crate::instructions::Instruction;
+
+/// An immutable description of what to build.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// ARGs declared before the first FROM, with their resolved values.
+    pub global_args: GlobalArgs,
+    /// Every stage, in Dockerfile order.
+    pub stages: Vec<Stage>,
+    /// The stage whose result is returned.
+    pub target: usize,
+    /// `reachable[i]`: stage `i` is needed by the target.
+    pub reachable: Vec<bool>,
+}
+
+/// One `FROM` and the instructions after it.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    /// Position in the Dockerfile, from 0.
+    pub index: usize,
+    /// `AS name`, lower-cased.
+    pub name: Option<String>,
+    /// What the stage starts from.
+    pub base: Base,
+    /// The platform the stage builds for.
+    pub platform: Platform,
+    /// The FROM instruction.
+    pub from: Instruction,
+    /// The instructions after FROM, with their resolved references.
+    pub steps: Vec<Step>,
+}
+
+/// What a stage starts from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// `FROM scratch`.
+    Scratch,
+    /// An image from a registry or the daemon's store.
+    Image(Reference),
+    /// An earlier stage, by index.
+    Stage(usize),
+}
+
+/// An instruction of a stage.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The instruction.
+    pub instruction: Instruction,
+    /// For `COPY --from`: where the files come from.
+    pub copy_from: Option<Base>,
+}
+
+/// A base image to resolve before converting.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImageRequest {
+    /// Normalised reference.
+    pub reference: String,
+    /// Platform to resolve for.
+    pub platform: Platform,
+}
+
+impl ImageRequest {
+    /// The key under which the resolved config is looked up.
+    pub fn key(&self) -> String {
+        image_key(&self.reference, &self.platform)
+    }
+}
+
+/// The lookup key of a resolved image.
+pub fn image_key(reference: &str, platform: &Platform) -> String {
+    format!("{reference} {platform}")
+}
+
+/// A plan that cannot be made, with BuildKit's wording.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    /// What is wrong.
+    pub message: String,
+    /// The lines it concerns (empty when no line is to blame).
+    pub lines: Vec<(u32, u32)>,
+}
+
+impl Plan {
+    /// Images the reachable stages need, each once, sorted.
+    pub fn base_images(&self) -> Vec<ImageRequest> {
+        let mut out = std::collections::BTreeSet::new();
+        for stage in self.stages.iter().filter(|s| self.reachable[s.index]) {
+            let bases = std::iter::once(&stage.base)
+                .chain(stage.steps.iter().filter_map(|s| s.copy_from.as_ref()));
+            for base in bases {
+                if let Base::Image(r) = base {
+                    out.insert(ImageRequest {
+                        reference: r.to_string(),
+                        platform: stage.platform.clone(),
+                    });
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Stages in Dockerfile order that the target needs.
+    pub fn reachable_stages(&self) -> impl Iterator<Item = &Stage> {
+        self.stages.iter().filter(|s| self.reachable[s.index])
+    }
+}

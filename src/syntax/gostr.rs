@@ -1,0 +1,149 @@
+//! Go's string primitives as BuildKit's parser uses them: `unicode.IsSpace`, `strings.TrimSpace`,
+//! `strings.ToLower` and `regexp.Split` on the `[\t\v\f\r ]+` whitespace class.
+//!
+//! Rust's own helpers differ in small ways (`str::to_lowercase` maps `İ` to two characters and
+//! knows about a final sigma, `char::is_whitespace` follows a different Unicode table revision), so
+//! the parser goes through these instead.
+
+/// Go's `unicode.IsSpace`.
+pub(crate) fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{0B}'
+            | '\u{0C}'
+            | '\r'
+            | ' '
+            | '\u{85}'
+            | '\u{A0}'
+            | '\u{1680}'
+            | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
+}
+
+/// Go's `unicode.IsSpace(rune(b))` on a single byte, the way BuildKit's byte loops call it
+/// (`extractBuilderFlags`, `parseHealthConfig`): the byte is read as a Latin-1 character.
+pub(crate) fn is_space_byte(b: u8) -> bool {
+    is_space(char::from(b))
+}
+
+/// The regexp class `[\t\v\f\r ]`, BuildKit's `reWhitespace`.
+pub(crate) fn is_token_space(c: char) -> bool {
+    matches!(c, '\t' | '\u{0B}' | '\u{0C}' | '\r' | ' ')
+}
+
+/// The regexp class `\s` in Go's RE2 syntax: `[\t\n\f\r ]` (no vertical tab).
+pub(crate) fn is_regex_space(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\u{0C}' | '\r' | ' ')
+}
+
+/// Go's `strings.TrimSpace`.
+pub(crate) fn trim_space(s: &str) -> &str {
+    s.trim_matches(is_space)
+}
+
+/// Go's `strings.TrimLeftFunc(s, unicode.IsSpace)`.
+pub(crate) fn trim_left_space(s: &str) -> &str {
+    s.trim_start_matches(is_space)
+}
+
+/// Go's `strings.ToLower`: simple one-to-one case mapping, character by character.
+pub(crate) fn to_lower(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            // The only character whose full lowercase mapping is longer than one character.
+            '\u{130}' => 'i',
+            _ => c.to_lowercase().next().unwrap_or(c),
+        })
+        .collect()
+}
+
+/// Go's `reWhitespace.Split(s, n)` for the `[\t\v\f\r ]+` regexp; `n < 0` means no limit.
+///
+/// Go keeps an empty first piece when `s` starts with whitespace and an empty last piece when it
+/// ends with whitespace; an empty `s` gives one empty piece.
+pub(crate) fn split_token_space(s: &str, n: isize) -> Vec<&str> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if s.is_empty() {
+        return vec![""];
+    }
+    // Runs of whitespace, as byte ranges: what FindAllStringIndex returns.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut run_start: Option<usize> = None;
+    for (i, c) in s.char_indices() {
+        match (is_token_space(c), run_start) {
+            (true, None) => run_start = Some(i),
+            (false, Some(start)) => {
+                runs.push((start, i));
+                run_start = None;
+            }
+            _ => {}
+        }
+        if n > 0 && runs.len() == n as usize {
+            break;
+        }
+    }
+    if let Some(start) = run_start
+        && (n < 0 || runs.len() < n as usize)
+    {
+        runs.push((start, s.len()));
+    }
+    let mut pieces = Vec::new();
+    let mut begin = 0;
+    let mut end = 0;
+    for (match_start, match_end) in runs {
+        if n > 0 && pieces.len() == (n - 1) as usize {
+            break;
+        }
+        end = match_start;
+        if match_end != 0 {
+            pieces.push(&s[begin..end]);
+        }
+        begin = match_end;
+    }
+    if end != s.len() {
+        pieces.push(&s[begin..]);
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_like_go() {
+        let cases: &[(&str, isize, &[&str])] = &[
+            ("a b", -1, &["a", "b"]),
+            ("a  \t b", -1, &["a", "b"]),
+            ("a b c", 2, &["a", "b c"]),
+            ("a   b c", 2, &["a", "b c"]),
+            ("abc", 2, &["abc"]),
+            ("", 2, &[""]),
+            (" a", -1, &["", "a"]),
+            ("a ", -1, &["a", ""]),
+            ("a\u{a0}b c", -1, &["a\u{a0}b", "c"]),
+            ("a\nb", -1, &["a\nb"]),
+        ];
+        for (input, n, want) in cases {
+            assert_eq!(split_token_space(input, *n), *want, "{input:?} {n}");
+        }
+    }
+
+    #[test]
+    fn lower_like_go() {
+        assert_eq!(to_lower("RUN"), "run");
+        assert_eq!(to_lower("İ"), "i");
+        assert_eq!(to_lower("ΟΔΟΣ"), "οδοσ");
+    }
+
+    #[test]
+    fn trim_like_go() {
+        assert_eq!(trim_space("\u{a0} x \u{3000}"), "x");
+        assert_eq!(trim_space("\u{200b}x"), "\u{200b}x");
+        assert_eq!(trim_left_space("\u{85}x "), "x ");
+    }
+}

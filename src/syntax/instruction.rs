@@ -1,0 +1,202 @@
+//! One logical line to one [`Node`]: keyword, flags, and the keyword's argument parser (BuildKit's
+//! `newNodeFromLine` and its dispatch table).
+
+use super::args::{self, Args};
+use super::ast::Node;
+use super::error::ErrorKind;
+use super::flags::split_command;
+use super::gostr::to_lower;
+
+/// How many `ONBUILD` keywords may nest inside another `ONBUILD`.
+///
+/// BuildKit's parser accepts any depth, and its instruction layer then rejects every chain with
+/// "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed". Each level keeps its own copy of the
+/// rest of the line, so an unbounded chain costs quadratic memory; past this depth the parser
+/// reports that same error itself.
+const MAX_ONBUILD_NESTING: usize = 16;
+
+/// Parses one logical line into a node; `ONBUILD` nests its trigger as `sub`.
+pub(crate) fn node_from_line(
+    line: &str,
+    escape: char,
+    comments: Vec<String>,
+) -> Result<Node, ErrorKind> {
+    // Each level: (keyword, original text, flags). The last level carries the arguments.
+    let mut levels = Vec::new();
+    let mut text = line.to_string();
+    let args = loop {
+        let split = split_command(&text, escape);
+        let keyword = to_lower(&split.keyword);
+        let is_onbuild = keyword == "onbuild" && !split.rest.is_empty();
+        if is_onbuild && levels.len() > MAX_ONBUILD_NESTING {
+            return Err(ErrorKind::OnbuildChain);
+        }
+        let args = if is_onbuild {
+            None
+        } else {
+            Some(dispatch(&keyword, &split.rest, escape)?)
+        };
+        levels.push((keyword, std::mem::take(&mut text), split.flags));
+        match args {
+            Some(args) => break args,
+            None => text = split.rest,
+        }
+    };
+    let mut sub: Option<Box<Node>> = None;
+    let mut args = Some(args);
+    let mut comments = Some(comments);
+    while let Some((keyword, original, flags)) = levels.pop() {
+        let Args { values, json } = args.take().unwrap_or_default();
+        let prev_comment = if levels.is_empty() {
+            comments.take().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let node = Node {
+            keyword,
+            original,
+            flags,
+            args: values,
+            json,
+            sub: sub.take(),
+            heredocs: Vec::new(),
+            start_line: 0,
+            end_line: 0,
+            prev_comment,
+        };
+        sub = Some(Box::new(node));
+    }
+    // `levels` had at least one entry, so `sub` holds the outermost node.
+    sub.map(|node| *node).ok_or(ErrorKind::NoInstructions)
+}
+
+/// The argument parser for `keyword` (lower-cased); unknown keywords get one empty argument.
+fn dispatch(keyword: &str, rest: &str, escape: char) -> Result<Args, ErrorKind> {
+    Ok(match keyword {
+        "add" | "copy" | "volume" => args::maybe_json_to_list(rest)?,
+        "arg" => args::name_or_name_val(rest, escape),
+        "cmd" | "entrypoint" | "run" | "shell" => args::maybe_json(rest)?,
+        "env" => args::name_val(rest, "ENV", escape)?,
+        "label" => args::name_val(rest, "LABEL", escape)?,
+        "expose" | "from" => args::whitespace_delimited(rest),
+        "healthcheck" => args::health_config(rest)?,
+        "maintainer" | "stopsignal" | "user" | "workdir" => args::single_string(rest),
+        // An ONBUILD with nothing after it has no trigger.
+        "onbuild" => Args::default(),
+        _ => Args {
+            values: vec![String::new()],
+            json: false,
+        },
+    })
+}
+
+/// Whether heredocs after this node are read: `RUN`, `COPY`, `ADD` (directly or as an `ONBUILD`
+/// trigger), and not in the JSON form.
+pub(crate) fn can_contain_heredoc(node: &Node) -> bool {
+    let node = match (&*node.keyword, &node.sub) {
+        ("onbuild", Some(sub)) => sub,
+        _ => node,
+    };
+    matches!(&*node.keyword, "run" | "copy" | "add") && !node.json
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dump(line: &str) -> String {
+        node_from_line(line, '\\', Vec::new()).map_or_else(|e| format!("error: {e}"), |n| n.dump())
+    }
+
+    #[test]
+    fn lines_table() {
+        let cases = [
+            ("FROM a AS b", r#"from "a" "AS" "b""#),
+            ("from\ta", r#"from "a""#),
+            ("RUN", "run"),
+            (
+                "RUN echo hi # not a comment",
+                r#"run "echo hi # not a comment""#,
+            ),
+            ("Run [\"a\"]", r#"run "a""#),
+            ("ONBUILD RUN echo", r#"onbuild (run "echo")"#),
+            ("ONBUILD", "onbuild"),
+            (
+                "ONBUILD --x ONBUILD --y COPY a b",
+                r#"onbuild ["--x"] (onbuild ["--y"] (copy "a" "b"))"#,
+            ),
+            ("FOO bar baz", r#"foo """#),
+            ("ARG a=\"1 2\" b", r#"arg "a=\"1 2\"" "b""#),
+            ("ENV a b c", r#"env "a" "b c" """#),
+            (
+                "LABEL \"a.b\"=\"c d\" e=f",
+                r#"label "\"a.b\"" "\"c d\"" "=" "e" "f" "=""#,
+            ),
+            ("EXPOSE 80 53/udp", r#"expose "80" "53/udp""#),
+            ("USER  me ", r#"user "me""#),
+            ("HEALTHCHECK NONE", r#"healthcheck "NONE""#),
+            ("ENV PATH", "error: ENV must have two arguments"),
+            (
+                "LABEL a=b c",
+                "error: Syntax error - can't find = in \"c\". Must be of the form: name=value",
+            ),
+            (
+                "ONBUILD CMD [1]",
+                "error: when using JSON array syntax, arrays must be comprised of strings only",
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(dump(line), want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn node_fields() {
+        let n = node_from_line("ONBUILD RUN [\"a\"]", '\\', vec!["doc".into()]).expect("parses");
+        assert_eq!(n.original, "ONBUILD RUN [\"a\"]");
+        assert_eq!(n.prev_comment, vec!["doc".to_string()]);
+        assert!(!n.json);
+        let sub = n.sub.as_deref().expect("has a trigger");
+        assert_eq!(
+            (sub.original.as_str(), sub.json, sub.prev_comment.len()),
+            ("RUN [\"a\"]", true, 0)
+        );
+        assert_eq!(n.keyword_as_written(), "ONBUILD");
+    }
+
+    #[test]
+    fn heredoc_capable() {
+        let cases = [
+            ("RUN x", true),
+            ("copy x y", true),
+            ("ADD x y", true),
+            ("RUN [\"x\"]", false),
+            ("USER x", false),
+            ("ONBUILD RUN x", true),
+            ("ONBUILD ADD [\"a\", \"b\"]", false),
+            ("ONBUILD USER x", false),
+            ("ONBUILD", false),
+        ];
+        for (line, want) in cases {
+            let node = node_from_line(line, '\\', Vec::new()).expect("parses");
+            assert_eq!(can_contain_heredoc(&node), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn onbuild_nesting_limit() {
+        let line = format!("{}RUN x", "ONBUILD ".repeat(MAX_ONBUILD_NESTING + 1));
+        let node = node_from_line(&line, '\\', Vec::new()).expect("parses");
+        let want = format!(
+            "{}run \"x\"{}",
+            "onbuild (".repeat(MAX_ONBUILD_NESTING + 1),
+            ")".repeat(MAX_ONBUILD_NESTING + 1)
+        );
+        assert_eq!(node.dump(), want);
+        let line = format!("{}RUN x", "ONBUILD ".repeat(100_000));
+        assert_eq!(
+            node_from_line(&line, '\\', Vec::new()),
+            Err(ErrorKind::OnbuildChain)
+        );
+    }
+}
