@@ -69,8 +69,7 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
-        // Exit right away: tokio's stdin thread would keep the process alive after Return.
-        Command::Serve => std::process::exit(stager::gateway::serve()),
+        Command::Serve => stager::gateway::serve(),
         Command::Parse { dump, file } => finish(parse(&file, dump)),
         Command::Llb {
             target,

@@ -19,11 +19,6 @@ impl Dispatcher<'_> {
         from: Option<&Base>,
     ) -> Result<(), String> {
         let keyword = if is_add { "ADD" } else { "COPY" };
-        if !c.heredocs.is_empty() {
-            return Err(format!(
-                "{keyword} with here-documents is not supported by stager yet"
-            ));
-        }
         if c.parents {
             return Err("COPY --parents is not supported by stager yet".into());
         }
@@ -42,8 +37,20 @@ impl Dispatcher<'_> {
                 .process_word(word, &st.env)
                 .map_err(|e| e.to_string())
         };
-        let sources = c
-            .sources
+        // Here-document sources are inline files; the other words are paths.
+        let mut inline = Vec::new();
+        let mut paths = Vec::new();
+        for word in &c.sources {
+            let doc = crate::syntax::parse_heredoc(word)
+                .ok()
+                .flatten()
+                .and_then(|h| c.heredocs.iter().find(|d| d.name == h.name));
+            match doc {
+                Some(doc) => inline.push(doc),
+                None => paths.push(word),
+            }
+        }
+        let sources = paths
             .iter()
             .map(|s| expand(s))
             .collect::<Result<Vec<_>, _>>()?;
@@ -112,6 +119,40 @@ impl Dispatcher<'_> {
                 },
             );
         }
+        for doc in &inline {
+            let mut body = if doc.chomp {
+                doc.chomped_content()
+            } else {
+                doc.content.clone()
+            };
+            if doc.expand {
+                let raw = crate::shell::Lexer {
+                    skip_process_quotes: true,
+                    ..crate::shell::Lexer::new('\\')
+                };
+                body = raw
+                    .process_word(&body, &st.env)
+                    .map_err(|e| e.to_string())?;
+            }
+            let file = llb::State::scratch().file(
+                llb::FileActions::new().mkfile(&doc.name, 0o644, body.into_bytes(), None),
+                llb::OpMeta {
+                    name: Some("[internal] preparing inline document".into()),
+                    ..llb::OpMeta::default()
+                },
+            );
+            actions = actions.copy(
+                &file,
+                &format!("/{}", doc.name),
+                &dest,
+                llb::CopyOpts {
+                    owner: owner.clone(),
+                    mode,
+                    create_dest_path: true,
+                    ..llb::CopyOpts::default()
+                },
+            );
+        }
         let shown = self
             .lexer
             .process_word(&ins.original, &st.env)
@@ -130,6 +171,9 @@ impl Dispatcher<'_> {
         for src in &sources {
             history.push(' ');
             history.push_str(src);
+        }
+        for doc in &inline {
+            history.push_str(&format!(" <<{}", doc.name));
         }
         history.push(' ');
         history.push_str(&dest_raw);

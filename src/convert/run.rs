@@ -43,14 +43,7 @@ impl Dispatcher<'_> {
         if !run.mounts.is_empty() {
             return Err("RUN --mount is not supported by stager yet".into());
         }
-        if !run.heredocs.is_empty() {
-            return Err("RUN with here-documents is not supported by stager yet".into());
-        }
-        let args = if run.command.prepend_shell {
-            with_shell(st, &run.command.args)
-        } else {
-            run.command.args.clone()
-        };
+        let (args, pipes, summary) = heredoc_command(st, run)?;
         let opts = self.ctx.options;
         let network = match run.network.as_deref() {
             None | Some("default") => match opts.network {
@@ -75,6 +68,10 @@ impl Dispatcher<'_> {
         let shown = name_lexer
             .process_word(&ins.original, &st.env)
             .unwrap_or_else(|_| ins.original.clone());
+        let shown = match summary {
+            Some(first) => format!("{shown} ({first})"),
+            None => shown,
+        };
         let name = st.progress_name(&uppercase_cmd(&shown));
         let mut meta = self.op_meta(st, ins, name);
         meta.description.insert(
@@ -92,12 +89,96 @@ impl Dispatcher<'_> {
             security,
             proxy_env: proxy_env(&opts.build_args),
             extra_hosts: opts.extra_hosts.clone(),
+            mounts: pipes.into_iter().collect(),
             ..llb::Exec::default()
         };
         st.state = st.state.run(exec, meta).root();
         let history = format!("RUN {} # buildkit", run_command_string(&args, st));
         st.image.add_history(history, true);
         Ok(())
+    }
+}
+
+/// Exec args, the `/dev/pipes/` mount of a script, and the first line of a lone here-document.
+type RunCommand = (Vec<String>, Option<llb::Mount>, Option<String>);
+
+/// The exec args of a RUN, BuildKit's way with here-documents: a lone `<<EOF` whose body
+/// starts with `#!` runs as a script mounted under `/dev/pipes/`; a lone one without runs
+/// through the shell; anything else passes the command and all bodies to the shell.
+/// Also returns the `/dev/pipes/` mount and the first line shown in the progress name.
+fn heredoc_command(st: &StageState, run: &Run) -> Result<RunCommand, String> {
+    let cmd = &run.command;
+    if run.heredocs.is_empty() {
+        let args = if cmd.prepend_shell {
+            with_shell(st, &cmd.args)
+        } else {
+            cmd.args.clone()
+        };
+        return Ok((args, None, None));
+    }
+    let [line] = cmd.args.as_slice() else {
+        return Err(format!(
+            "parsing produced an invalid run command: {:?}",
+            cmd.args
+        ));
+    };
+    if !cmd.prepend_shell {
+        return Err("here-documents cannot be used with the exec form of RUN".into());
+    }
+    let lone = crate::syntax::parse_heredoc(line.trim()).ok().flatten();
+    if let (Some(_), [doc]) = (lone, run.heredocs.as_slice()) {
+        let body = if doc.chomp {
+            doc.chomped_content()
+        } else {
+            doc.content.clone()
+        };
+        let summary = summarize(&body);
+        if body.starts_with("#!") && st.platform.os != "windows" {
+            let script = llb::State::scratch().file(
+                llb::FileActions::new().mkfile(&doc.name, 0o755, body.into_bytes(), None),
+                llb::OpMeta {
+                    name: Some("[internal] preparing inline document".into()),
+                    ..llb::OpMeta::default()
+                },
+            );
+            let mount = llb::Mount {
+                dest: "/dev/pipes/".into(),
+                kind: llb::MountKind::Bind(script),
+                readonly: true,
+                selector: "/".into(),
+                no_output: false,
+            };
+            return Ok((
+                vec![format!("/dev/pipes/{}", doc.name)],
+                Some(mount),
+                Some(summary),
+            ));
+        }
+        return Ok((with_shell(st, &[body]), None, Some(summary)));
+    }
+    let mut script = line.clone();
+    for doc in &run.heredocs {
+        script.push('\n');
+        if doc.chomp {
+            script.push_str(&doc.chomped_content());
+        } else {
+            script.push_str(&doc.content);
+        }
+        script.push_str(&doc.name);
+    }
+    script.push('\n');
+    Ok((with_shell(st, &[script]), None, None))
+}
+
+/// The first line of a here-document, with `...` when more follow.
+fn summarize(body: &str) -> String {
+    let trimmed = body.trim();
+    let mut lines = trimmed.lines();
+    let first = lines.next().unwrap_or_default().to_string();
+    if lines.next().is_some() {
+        format!("{first}...")
+    } else {
+        first
     }
 }
 

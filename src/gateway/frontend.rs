@@ -17,11 +17,11 @@ use super::errors::{self, SourceLocation};
 use super::options::{GatewayOptions, attrs_from_env};
 use super::stdio;
 
-/// Runs the frontend over stdio and returns the process exit code.
+/// Runs the frontend over stdio, then exits the process.
 ///
-/// The caller must exit right after: tokio's stdin reader thread would otherwise keep the
-/// process alive and BuildKit waits for the exit.
-pub fn serve() -> i32 {
+/// It exits without dropping the runtime: tokio's stdin reader thread is blocked in `read`,
+/// dropping the runtime would wait for it, and BuildKit waits for the exit.
+pub fn serve() -> ! {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -29,10 +29,11 @@ pub fn serve() -> i32 {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("stager: cannot start the async runtime: {e}");
-            return 1;
+            std::process::exit(1);
         }
     };
-    runtime.block_on(run())
+    let code = runtime.block_on(run());
+    std::process::exit(code)
 }
 
 async fn run() -> i32 {
@@ -53,16 +54,34 @@ async fn run() -> i32 {
     };
     let outcome = build(&mut client, &daemon).await;
     let returned = match outcome {
-        Ok(result) => client.return_result(result).await.map(|()| 0),
+        Ok(result) => with_deadline(client.return_result(result))
+            .await
+            .map(|()| 0),
         Err(failure) => {
             eprintln!("stager: {}", failure.message);
-            client.return_error(failure.into_status()).await.map(|()| 1)
+            with_deadline(client.return_error(failure.into_status()))
+                .await
+                .map(|()| 1)
         }
     };
     returned.unwrap_or_else(|e| {
         eprintln!("stager: {e}");
         1
     })
+}
+
+/// `Return` must not keep the process alive if the daemon never answers: once the result is
+/// sent the daemon only waits for the exit.
+async fn with_deadline(
+    call: impl std::future::Future<Output = Result<(), super::Error>>,
+) -> Result<(), super::Error> {
+    match tokio::time::timeout(std::time::Duration::from_secs(10), call).await {
+        Ok(result) => result,
+        Err(_) => {
+            eprintln!("stager: no answer to Return after 10s; exiting");
+            Ok(())
+        }
+    }
 }
 
 /// A build error on its way to `Return`, with the Dockerfile when it names a line.
