@@ -58,6 +58,17 @@ impl Error {
             .collect()
     }
 
+    /// The message with `FILE:LINE: ` in front when the text itself does not name the line
+    /// (clients such as Docker 20.10 show only the text, not the source excerpt).
+    pub fn located_message(&self, filename: &str) -> String {
+        match (self, self.line()) {
+            (Error::Plan(_) | Error::Convert(_), Some(line)) => {
+                format!("{filename}:{line}: {self}")
+            }
+            _ => self.to_string(),
+        }
+    }
+
     /// The first line, for `FILE:LINE:` messages.
     pub fn line(&self) -> Option<u32> {
         self.ranges().first().map(|r| r.0)

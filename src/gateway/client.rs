@@ -5,6 +5,8 @@
 //! consume the client: nothing can be called after `Return`.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
 
 use tonic::transport::Channel;
 
@@ -17,6 +19,32 @@ use super::caps::Caps;
 
 /// Largest message either side accepts (BuildKit's own limit).
 const MAX_MESSAGE: usize = 16 << 20;
+
+/// How long the daemon may take to answer `Ping` (BuildKit's Go client waits 15 s).
+const PING_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long any other call may take. Generous: resolving an image may go to a slow registry,
+/// and reading the Dockerfile waits for the client to send it; but never forever.
+const CALL_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Awaits `call`, failing with a timeout error after `limit`.
+async fn deadline<T>(
+    name: &'static str,
+    limit: Duration,
+    call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(Ok(response)) => Ok(response.into_inner()),
+        Ok(Err(status)) => Err(Error::rpc(name, status)),
+        Err(_) => Err(Error::rpc(
+            name,
+            tonic::Status::deadline_exceeded(format!(
+                "no answer from BuildKit after {}s",
+                limit.as_secs()
+            )),
+        )),
+    }
+}
 
 /// What `Ping` told us about the daemon.
 #[derive(Clone, Debug, Default)]
@@ -56,12 +84,7 @@ impl Client {
 
     /// Calls `Ping` and keeps caps and workers.
     pub async fn ping(&mut self) -> Result<Daemon, Error> {
-        let pong = self
-            .inner
-            .ping(gw::PingRequest {})
-            .await
-            .map_err(|s| Error::rpc("Ping", s))?
-            .into_inner();
+        let pong = deadline("Ping", PING_TIMEOUT, self.inner.ping(gw::PingRequest {})).await?;
         Ok(Daemon {
             api_caps: Caps::from_api(&pong.frontend_api_caps),
             llb_caps: Caps::from_api(&pong.llb_caps),
@@ -80,12 +103,7 @@ impl Client {
             allow_result_array_ref: true,
             ..request
         };
-        let response = self
-            .inner
-            .solve(request)
-            .await
-            .map_err(|s| Error::rpc("Solve", s))?
-            .into_inner();
+        let response = deadline("Solve", CALL_TIMEOUT, self.inner.solve(request)).await?;
         match response.result {
             Some(result) => Ok(result),
             None => Ok(gw::Result {
@@ -121,10 +139,10 @@ impl Client {
             file_path: path.to_string(),
             range: None,
         };
-        match self.inner.read_file(request).await {
-            Ok(response) => Ok(Some(response.into_inner().data)),
-            Err(status) if is_not_found(&status) => Ok(None),
-            Err(status) => Err(Error::rpc("ReadFile", status)),
+        match deadline("ReadFile", CALL_TIMEOUT, self.inner.read_file(request)).await {
+            Ok(response) => Ok(Some(response.data)),
+            Err(Error::Rpc { status, .. }) if is_not_found(&status) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -133,12 +151,12 @@ impl Client {
         &mut self,
         request: gw::ResolveImageConfigRequest,
     ) -> Result<ResolvedImage, Error> {
-        let response = self
-            .inner
-            .resolve_image_config(request)
-            .await
-            .map_err(|s| Error::rpc("ResolveImageConfig", s))?
-            .into_inner();
+        let response = deadline(
+            "ResolveImageConfig",
+            CALL_TIMEOUT,
+            self.inner.resolve_image_config(request),
+        )
+        .await?;
         Ok(ResolvedImage {
             digest: response.digest,
             config: response.config,

@@ -141,6 +141,12 @@ async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failu
         return Err(Failure::plain(format!("unsupported request {request}")));
     }
 
+    let missing = opts.missing_caps();
+    if let Some((cap, _)) = missing.iter().find(|(_, forwardable)| !forwardable) {
+        return Err(Failure::plain(format!(
+            "unsupported frontend capability {cap}"
+        )));
+    }
     let loaded = load_dockerfile(client, &opts).await?;
     if opts.cmdline.is_none() {
         let syntax = opts
@@ -150,6 +156,18 @@ async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failu
         if let Some(syntax) = syntax {
             return forward(client, &opts, &syntax).await;
         }
+    }
+    // Not forwarded: whatever the client needs must be implemented here, or the build
+    // would silently ignore it (a --build-context, for example).
+    if let Some((cap, _)) = missing.first() {
+        return Err(Failure::plain(format!(
+            "unsupported frontend capability {cap}: stager does not implement it yet"
+        )));
+    }
+    if let Some(name) = opts.named_contexts.first() {
+        return Err(Failure::plain(format!(
+            "named context {name:?} (--build-context) is not supported by stager yet"
+        )));
     }
     let mut build_opts = opts.build.clone();
     let ignore = match loaded.dockerignore {
@@ -161,7 +179,7 @@ async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failu
     }
 
     let with_location = |e: pipeline::Error| Failure {
-        message: e.to_string(),
+        message: e.located_message(&build_opts.filename),
         filename: build_opts.filename.clone(),
         dockerfile: loaded.bytes.clone(),
         ranges: e.ranges(),

@@ -34,7 +34,7 @@ pub enum Error {
 }
 
 impl Error {
-    fn rpc(call: &'static str, status: tonic::Status) -> Error {
+    pub(crate) fn rpc(call: &'static str, status: tonic::Status) -> Error {
         Error::Rpc {
             call,
             status: Box::new(status),

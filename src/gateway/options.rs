@@ -25,8 +25,33 @@ pub struct GatewayOptions {
     pub syntax_arg: Option<String>,
     /// `requestid`: a subrequest instead of a build.
     pub request_id: Option<String>,
+    /// `frontend.caps`: capabilities the client needs, `+forward` suffix kept.
+    pub frontend_caps: Vec<String>,
+    /// `context:NAME` named contexts asked for.
+    pub named_contexts: Vec<String>,
     /// All attributes as received, for forwarding.
     pub attrs: BTreeMap<String, String>,
+}
+
+/// Frontend capabilities stager implements (`moby.buildkit.frontend.*`).
+const SUPPORTED_CAPS: &[&str] = &[
+    "moby.buildkit.frontend.inputs",
+    "moby.buildkit.frontend.subrequests",
+];
+
+impl GatewayOptions {
+    /// Capabilities asked for that stager lacks and that forwarding would not excuse:
+    /// `(cap, forwardable)`.
+    pub fn missing_caps(&self) -> Vec<(&str, bool)> {
+        self.frontend_caps
+            .iter()
+            .map(|c| match c.strip_suffix("+forward") {
+                Some(name) => (name, true),
+                None => (c.as_str(), false),
+            })
+            .filter(|(name, _)| !SUPPORTED_CAPS.contains(name))
+            .collect()
+    }
 }
 
 /// An attribute that cannot be understood.
@@ -74,6 +99,8 @@ impl GatewayOptions {
                 build.build_args.insert(name.to_string(), value.clone());
             } else if let Some(name) = key.strip_prefix("label:") {
                 build.labels.insert(name.to_string(), value.clone());
+            } else if let Some(name) = key.strip_prefix("context:") {
+                out.named_contexts.push(name.to_string());
             } else if let Some(name) = key.strip_prefix("local-sessionid:") {
                 build.local_sessions.insert(name.to_string(), value.clone());
             } else {
@@ -128,6 +155,14 @@ impl GatewayOptions {
                             .collect();
                     }
                     "cmdline" => out.cmdline = Some(value.clone()),
+                    "frontend.caps" => {
+                        out.frontend_caps = value
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|c| !c.is_empty())
+                            .map(str::to_string)
+                            .collect()
+                    }
                     "requestid" if !value.is_empty() => out.request_id = Some(value.clone()),
                     _ => {}
                 }
@@ -249,6 +284,19 @@ mod tests {
         assert_eq!(o.dockerfile_local, "df");
         assert_eq!(o.cache_imports[0].attrs["ref"], "r/c:1");
         assert_eq!(o.build.session_for("context"), "s1");
+    }
+
+    #[test]
+    fn frontend_caps() {
+        let o = opts(&[(
+            "frontend.caps",
+            "moby.buildkit.frontend.subrequests+forward,moby.buildkit.frontend.contexts+forward,x.y",
+        )])
+        .unwrap();
+        assert_eq!(
+            o.missing_caps(),
+            [("moby.buildkit.frontend.contexts", true), ("x.y", false)]
+        );
     }
 
     #[test]
