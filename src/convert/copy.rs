@@ -1,5 +1,7 @@
 //! COPY and ADD -> one FileOp with a copy action per source.
 
+use std::collections::BTreeMap;
+
 use crate::instructions::{Copy, Instruction};
 use crate::llb;
 use crate::plan::{Base, Stage};
@@ -58,18 +60,24 @@ impl Dispatcher<'_> {
         let chown = c.chown.as_deref().map(expand).transpose()?;
         let chmod = c.chmod.as_deref().map(expand).transpose()?;
         for src in &sources {
-            if is_remote(src) {
-                return Err(if is_add {
-                    "ADD from a URL or git repository is not supported by stager yet".into()
-                } else if src.contains(".git") || src.starts_with("git@") {
-                    "source can't be a git ref for COPY".into()
-                } else {
-                    "source can't be a URL for COPY".into()
+            let remote = remote_kind(src);
+            if !is_add && remote.is_some() {
+                return Err(match remote {
+                    Some(Remote::Git) => "source can't be a git ref for COPY".into(),
+                    _ => "source can't be a URL for COPY".into(),
                 });
+            }
+            if remote == Some(Remote::Git) {
+                return Err("ADD from a git repository is not supported by stager yet".into());
             }
         }
         if !is_add && c.checksum.is_some() {
             return Err("checksum can't be specified for COPY".into());
+        }
+        let checksum = c.checksum.as_deref().map(expand).transpose()?;
+        let remote_count = sources.iter().filter(|s| remote_kind(s).is_some()).count();
+        if checksum.is_some() && (remote_count != 1 || sources.len() != 1) {
+            return Err("checksum requires exactly one source, and it must be a URL".into());
         }
         let mode = match &chmod {
             None => None,
@@ -77,10 +85,16 @@ impl Dispatcher<'_> {
         };
         let owner = chown.as_deref().map(parse_chown);
         let dest = copy_dest(&st.workdir, &dest_raw);
+        // The name is computed once: the HTTP sources and the FileOp share it.
+        let shown = self
+            .lexer
+            .process_word(&ins.original, &st.env)
+            .unwrap_or_else(|_| ins.original.clone());
+        let name = st.progress_name(&uppercase_cmd(&shown));
 
         let source_state = match from {
             None => {
-                for src in &sources {
+                for src in sources.iter().filter(|s| remote_kind(s).is_none()) {
                     self.context_paths.insert(copy_source(src));
                 }
                 self.context.clone()
@@ -101,6 +115,32 @@ impl Dispatcher<'_> {
         let unpack = c.unpack.unwrap_or(is_add);
         let mut actions = llb::FileActions::new();
         for src in &sources {
+            if remote_kind(src) == Some(Remote::Http) {
+                // Remote files are not unpacked unless --unpack says so.
+                let filename = url_filename(src);
+                let mut attrs = BTreeMap::from([("http.filename".to_string(), filename.clone())]);
+                if let Some(sum) = &checksum {
+                    attrs.insert("http.checksum".into(), sum.clone());
+                }
+                let meta = llb::OpMeta {
+                    name: Some(name.clone()),
+                    ..llb::OpMeta::default()
+                };
+                let http = llb::State::source(src, attrs, meta);
+                actions = actions.copy(
+                    &http,
+                    &format!("/{filename}"),
+                    &dest,
+                    llb::CopyOpts {
+                        owner: owner.clone(),
+                        mode,
+                        create_dest_path: true,
+                        attempt_unpack: c.unpack.unwrap_or(false),
+                        ..llb::CopyOpts::default()
+                    },
+                );
+                continue;
+            }
             actions = actions.copy(
                 &source_state,
                 &copy_source(src),
@@ -153,11 +193,6 @@ impl Dispatcher<'_> {
                 },
             );
         }
-        let shown = self
-            .lexer
-            .process_word(&ins.original, &st.env)
-            .unwrap_or_else(|_| ins.original.clone());
-        let name = st.progress_name(&uppercase_cmd(&shown));
         let meta = self.op_meta(st, ins, name);
         st.state = st.state.file(actions, meta);
 
@@ -183,11 +218,38 @@ impl Dispatcher<'_> {
     }
 }
 
-fn is_remote(src: &str) -> bool {
-    src.starts_with("http://")
-        || src.starts_with("https://")
-        || src.starts_with("git@")
-        || src.starts_with("git://")
+/// A source that is not a path of the context or a stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Remote {
+    Http,
+    Git,
+}
+
+fn remote_kind(src: &str) -> Option<Remote> {
+    let http = src.starts_with("http://") || src.starts_with("https://");
+    let path = src.split(['#', '?']).next().unwrap_or(src);
+    if src.starts_with("git@") || src.starts_with("git://") || (http && path.ends_with(".git")) {
+        Some(Remote::Git)
+    } else if http {
+        Some(Remote::Http)
+    } else {
+        None
+    }
+}
+
+/// The file name of a downloaded URL: the last path element, or `__unnamed__`.
+fn url_filename(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split_once('/')
+        .map_or("", |(_, p)| p);
+    match path.trim_end_matches('/').rsplit('/').next() {
+        Some(base) if !base.is_empty() && base != "." => base.to_string(),
+        _ => "__unnamed__".to_string(),
+    }
 }
 
 /// Octal `--chmod` (symbolic modes need a newer BuildKit and are not supported yet).
@@ -229,6 +291,20 @@ pub(super) fn parse_chown(spec: &str) -> llb::Chown {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_sources() {
+        assert_eq!(remote_kind("https://x.org/a.tar.gz"), Some(Remote::Http));
+        assert_eq!(
+            remote_kind("https://github.com/o/r.git#v1"),
+            Some(Remote::Git)
+        );
+        assert_eq!(remote_kind("git@github.com:o/r.git"), Some(Remote::Git));
+        assert_eq!(remote_kind("dir/file"), None);
+        assert_eq!(url_filename("https://x.org/dl/a.tar.gz?x=1"), "a.tar.gz");
+        assert_eq!(url_filename("https://x.org/"), "__unnamed__");
+        assert_eq!(url_filename("http://127.0.0.1:8000"), "__unnamed__");
+    }
 
     #[test]
     fn chmod_and_chown() {

@@ -418,7 +418,27 @@ def preflight() -> str | None:
     return None
 
 
+# Files for `ADD http://...` cases; the daemon fetches them itself, from the host's loopback.
+WWW = Path(__file__).resolve().parent / "www"
+WWW_PORT = int(os.environ.get("E2E_WWW_PORT", "18480"))
+
+
+def serve_www() -> None:
+    """Serves tests/e2e/www on 127.0.0.1:E2E_WWW_PORT for the rest of the run."""
+    import functools
+    import http.server
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # noqa: D102
+            pass
+
+    handler = functools.partial(Quiet, directory=str(WWW))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", WWW_PORT), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    serve_www()
     err = preflight()
     if err:
         print(f"e2e: {err}", file=sys.stderr)
