@@ -50,7 +50,7 @@ e2e: deps image
 test: unit e2e
 
 bench:
-	@echo "no benchmarks yet"
+	cargo bench --bench convert
 
 clean-e2e:
 	rm -rf .e2e

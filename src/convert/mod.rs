@@ -11,6 +11,7 @@ mod env;
 mod from;
 mod gofmt;
 mod meta;
+mod mounts;
 mod paths;
 mod run;
 mod stage;
@@ -179,11 +180,15 @@ impl<'p> Dispatcher<'p> {
             .stages
             .iter()
             .flat_map(|s| s.steps.iter())
-            .filter_map(|s| match &s.copy_from {
-                Some(Base::Image(r)) => Some(r.to_string()),
+            .flat_map(crate::plan::Step::sources)
+            .filter_map(|b| match b {
+                Base::Image(r) => Some(r.to_string()),
                 _ => None,
             })
             .collect();
+        // BuildKit adds a source stage for every RUN --mount (scratch when it has no `from`).
+        let mounts =
+            (plan.stages.iter().flat_map(|s| s.steps.iter())).any(|s| !s.mount_from.is_empty());
         Dispatcher {
             plan,
             bases,
@@ -192,7 +197,7 @@ impl<'p> Dispatcher<'p> {
             context,
             context_paths: BTreeSet::new(),
             done: vec![None; plan.stages.len()],
-            named: plan.stages.len() + implicit.len() > 1,
+            named: plan.stages.len() + implicit.len() > 1 || mounts,
         }
     }
 
@@ -227,7 +232,9 @@ impl<'p> Dispatcher<'p> {
             lines: ins.lines,
         };
         match &ins.kind {
-            Kind::Run(run) => self.run_step(st, stage, ins, run).map_err(at),
+            Kind::Run(run) => self
+                .run_step(st, stage, ins, run, &step.mount_from)
+                .map_err(at),
             Kind::Copy(c) | Kind::Add(c) => {
                 let is_add = matches!(ins.kind, Kind::Add(_));
                 self.copy_step(st, stage, ins, c, is_add, step.copy_from.as_ref())

@@ -3,7 +3,7 @@
 use crate::instructions::{Instruction, Run};
 use crate::llb;
 use crate::options::NetworkMode;
-use crate::plan::Stage;
+use crate::plan::{Base, Stage};
 use crate::proto::pb;
 use crate::shell::Lexer;
 
@@ -39,11 +39,10 @@ impl Dispatcher<'_> {
         _stage: &Stage,
         ins: &Instruction,
         run: &Run,
+        mount_from: &[Option<Base>],
     ) -> Result<(), String> {
-        if !run.mounts.is_empty() {
-            return Err("RUN --mount is not supported by stager yet".into());
-        }
         let (args, pipes, summary) = heredoc_command(st, run)?;
+        let extra = self.run_mounts(st, ins, run, mount_from)?;
         let opts = self.ctx.options;
         let network = match run.network.as_deref() {
             None | Some("default") => match opts.network {
@@ -65,8 +64,13 @@ impl Dispatcher<'_> {
             skip_unset_env: true,
             ..self.lexer.clone()
         };
+        // Secrets read into variables show as `****` (BuildKit's `withSecretEnvMask`).
+        let mut name_env = st.env.clone();
+        for name in &extra.masked_env {
+            name_env.add(name, "****");
+        }
         let shown = name_lexer
-            .process_word(&ins.original, &st.env)
+            .process_word(&ins.original, &name_env)
             .unwrap_or_else(|_| ins.original.clone());
         let shown = match summary {
             Some(first) => format!("{shown} ({first})"),
@@ -89,7 +93,8 @@ impl Dispatcher<'_> {
             security,
             proxy_env: proxy_env(&opts.build_args),
             extra_hosts: opts.extra_hosts.clone(),
-            mounts: pipes.into_iter().collect(),
+            mounts: pipes.into_iter().chain(extra.mounts).collect(),
+            secret_env: extra.secret_env,
             ..llb::Exec::default()
         };
         st.state = st.state.run(exec, meta).root();
@@ -156,17 +161,14 @@ fn heredoc_command(st: &StageState, run: &Run) -> Result<RunCommand, String> {
         }
         return Ok((with_shell(st, &[body]), None, Some(summary)));
     }
+    // BuildKit hands the shell the command and the bodies as written (no chomping, the shell
+    // does that for `<<-`), each body followed by its terminator.
     let mut script = line.clone();
     for doc in &run.heredocs {
         script.push('\n');
-        if doc.chomp {
-            script.push_str(&doc.chomped_content());
-        } else {
-            script.push_str(&doc.content);
-        }
+        script.push_str(&doc.content);
         script.push_str(&doc.name);
     }
-    script.push('\n');
     Ok((with_shell(st, &[script]), None, None))
 }
 

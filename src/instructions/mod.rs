@@ -11,9 +11,11 @@
 //! ```
 
 mod flags;
+mod mount;
 mod parse;
 
 pub use flags::{FlagKind, Flags};
+pub use mount::{Mount, MountKind, MountSpec, Sharing};
 pub use parse::parse_node;
 
 use crate::syntax;
@@ -116,8 +118,8 @@ pub struct CommandLine {
 pub struct Run {
     /// The command.
     pub command: CommandLine,
-    /// `--mount` specs, unparsed.
-    pub mounts: Vec<String>,
+    /// `--mount` values, split and with `from` checked; typed once expanded.
+    pub mounts: Vec<MountSpec>,
     /// `--network`.
     pub network: Option<String>,
     /// `--security`.

@@ -126,7 +126,9 @@ fn parse_kind(node: &Node) -> Result<Kind, String> {
             )?;
             Kind::Run(Run {
                 command: command_line(node, "RUN")?,
-                mounts: flags.strings("mount"),
+                mounts: (flags.strings("mount").iter())
+                    .map(|v| super::MountSpec::parse(v))
+                    .collect::<Result<_, _>>()?,
                 network: flags.string("network"),
                 security: flags.string("security"),
                 heredocs: node.heredocs.clone(),

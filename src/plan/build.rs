@@ -75,9 +75,11 @@ pub fn plan(
             .into_iter()
             .map(|instruction| {
                 let copy_from = copy_source(instruction, index, &names)?;
+                let mount_from = mount_sources(instruction, index, &names)?;
                 Ok(Step {
                     instruction: instruction.clone(),
                     copy_from,
+                    mount_from,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -177,9 +179,9 @@ fn resolve_global_args(
                 }
                 (None, None) => None,
             };
-            match &value {
-                Some(v) => vars.set(&decl.key, v),
-                None => vars.remove(&decl.key),
+            // A global ARG without a value leaves an automatic arg of the same name alone.
+            if let Some(v) = &value {
+                vars.set(&decl.key, v);
             }
             declared.push((decl.key.clone(), value));
         }
@@ -211,7 +213,13 @@ fn copy_source(
     let by_name = names
         .iter()
         .position(|n| n.as_deref() == Some(lower.as_str()));
-    let by_index = from.parse::<usize>().ok().filter(|i| *i < names.len());
+    let by_index = match (by_name, from.parse::<i64>()) {
+        (None, Ok(i)) => match usize::try_from(i).ok().filter(|i| *i < names.len()) {
+            Some(i) => Some(i),
+            None => return Err(at(format!("invalid stage index {from}"))),
+        },
+        _ => None,
+    };
     if let Some(i) = by_name.or(by_index) {
         if i >= current {
             let current_name = names[current]
@@ -231,6 +239,49 @@ fn copy_source(
     Ok(Some(Base::Image(reference)))
 }
 
+/// The `from` of each `RUN --mount`: a stage name (never an index, as in BuildKit), `scratch`,
+/// or an image.
+fn mount_sources(
+    ins: &Instruction,
+    current: usize,
+    names: &[Option<String>],
+) -> Result<Vec<Option<Base>>, Error> {
+    let Kind::Run(run) = &ins.kind else {
+        return Ok(Vec::new());
+    };
+    let at = |message: String| Error {
+        message,
+        lines: vec![ins.lines],
+    };
+    let mut out = Vec::with_capacity(run.mounts.len());
+    for spec in &run.mounts {
+        let Some(from) = spec.from.as_deref().filter(|f| !f.is_empty()) else {
+            out.push(None);
+            continue;
+        };
+        let lower = from.to_ascii_lowercase();
+        let base = match names
+            .iter()
+            .position(|n| n.as_deref() == Some(lower.as_str()))
+        {
+            Some(i) if i >= current => {
+                let target = spec.raw(&["target", "dst", "destination"]).unwrap_or("");
+                return Err(at(format!(
+                    "cannot mount from stage {from:?} to {target:?}, stage needs to be defined before current command"
+                )));
+            }
+            Some(i) => Base::Stage(i),
+            None if lower == "scratch" => Base::Scratch,
+            None => Base::Image(
+                Reference::parse(from)
+                    .map_err(|e| at(format!("failed to parse stage name {from:?}: {e}")))?,
+            ),
+        };
+        out.push(Some(base));
+    }
+    Ok(out)
+}
+
 fn reachability(stages: &[Stage], target: usize) -> Vec<bool> {
     let mut reachable = vec![false; stages.len()];
     let mut todo = vec![target];
@@ -239,8 +290,7 @@ fn reachability(stages: &[Stage], target: usize) -> Vec<bool> {
             continue;
         }
         let stage = &stages[i];
-        let deps = std::iter::once(&stage.base)
-            .chain(stage.steps.iter().filter_map(|s| s.copy_from.as_ref()));
+        let deps = std::iter::once(&stage.base).chain(stage.steps.iter().flat_map(Step::sources));
         for dep in deps {
             if let Base::Stage(d) = dep {
                 todo.push(*d);
@@ -288,6 +338,39 @@ mod tests {
     }
 
     #[test]
+    fn mount_sources_are_dependencies() {
+        let p = make(
+            "FROM busybox AS a\nFROM busybox AS unused\nFROM scratch AS b\nRUN --mount=from=A,target=/a --mount=type=cache,target=/c --mount=from=alpine,target=/i --mount=from=scratch,target=/s x\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.reachable, [true, false, true]);
+        assert_eq!(
+            p.stages[2].steps[0].mount_from,
+            [
+                Some(Base::Stage(0)),
+                None,
+                Some(Base::Image(Reference::parse("alpine").unwrap())),
+                Some(Base::Scratch),
+            ]
+        );
+        let images: Vec<String> = p.base_images().into_iter().map(|r| r.reference).collect();
+        assert_eq!(
+            images,
+            [
+                "docker.io/library/alpine:latest",
+                "docker.io/library/busybox:latest"
+            ]
+        );
+        // Stage indexes are image names for mounts, as in BuildKit.
+        let p = make("FROM busybox\nRUN --mount=from=0,target=/x x\n", None).unwrap();
+        assert!(matches!(
+            &p.stages[0].steps[0].mount_from[0],
+            Some(Base::Image(_))
+        ));
+    }
+
+    #[test]
     fn target_prunes() {
         let p = make(
             "FROM busybox AS a\nFROM busybox AS b\nFROM busybox AS c\n",
@@ -326,6 +409,16 @@ mod tests {
                 "FROM a\nCOPY --from=$X /a /a\n",
                 None,
                 "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround",
+            ),
+            (
+                "FROM a AS x\nRUN --mount=from=later,dst=/m true\nFROM b AS later\n",
+                None,
+                "cannot mount from stage \"later\" to \"/m\", stage needs to be defined before current command",
+            ),
+            (
+                "FROM a AS x\nRUN --mount=from=x,target=/m true\n",
+                None,
+                "cannot mount from stage \"x\" to \"/m\", stage needs to be defined before current command",
             ),
         ];
         for (src, target, want) in cases {

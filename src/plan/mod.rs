@@ -1,8 +1,9 @@
 //! The build plan: stages, global ARGs, stage references and what the target needs.
 //!
 //! In: typed instructions and [`BuildOptions`]. Out: an immutable [`Plan`]: every stage with its
-//! resolved base (scratch, an image, or an earlier stage), each `COPY --from` resolved to a stage
-//! or an image, the global ARG values, and the set of stages reachable from the target.
+//! resolved base (scratch, an image, or an earlier stage), each `COPY --from` and `RUN --mount`
+//! `from` resolved to a stage or an image, the global ARG values, and the set of stages reachable
+//! from the target.
 //! `convert` reads the plan and never re-reads instructions to find stages.
 //! Not here: per-stage ARG/ENV scoping and any LLB (that is `convert`).
 
@@ -63,6 +64,17 @@ pub struct Step {
     pub instruction: Instruction,
     /// For `COPY --from`: where the files come from.
     pub copy_from: Option<Base>,
+    /// For `RUN --mount`: one entry per mount, `Some` where it has a `from`.
+    pub mount_from: Vec<Option<Base>>,
+}
+
+impl Step {
+    /// The stages and images this step reads besides its own stage.
+    pub fn sources(&self) -> impl Iterator<Item = &Base> {
+        self.copy_from
+            .iter()
+            .chain(self.mount_from.iter().flatten())
+    }
 }
 
 /// A base image to resolve before converting.
@@ -101,8 +113,8 @@ impl Plan {
     pub fn base_images(&self) -> Vec<ImageRequest> {
         let mut out = std::collections::BTreeSet::new();
         for stage in self.stages.iter().filter(|s| self.reachable[s.index]) {
-            let bases = std::iter::once(&stage.base)
-                .chain(stage.steps.iter().filter_map(|s| s.copy_from.as_ref()));
+            let bases =
+                std::iter::once(&stage.base).chain(stage.steps.iter().flat_map(Step::sources));
             for base in bases {
                 if let Base::Image(r) = base {
                     out.insert(ImageRequest {

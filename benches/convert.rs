@@ -1,0 +1,121 @@
+//! Parse and convert speed: BuildKit's parser test files, the examples, and synthetic
+//! Dockerfiles from 10 to 10,000 instructions and from 1 to 1,000 stages (time per
+//! instruction should stay flat: growth must be linear).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+use stager::image::Platform;
+use stager::options::BuildOptions;
+use stager::pipeline::{self, ConvertContext};
+
+fn options() -> BuildOptions {
+    BuildOptions::new(Platform::new("linux", "amd64", None))
+}
+
+/// Parse, plan and convert one Dockerfile; `None` when stager rejects it.
+fn convert(bytes: &[u8]) -> Option<usize> {
+    let opts = options();
+    let parsed = pipeline::parse(bytes).ok()?;
+    let plan = pipeline::plan(&parsed, &opts).ok()?;
+    let ctx = ConvertContext {
+        options: &opts,
+        llb_caps: Default::default(),
+        source_info: None,
+    };
+    let out = pipeline::convert(&plan, parsed.dockerfile.escape, &BTreeMap::new(), &ctx).ok()?;
+    Some(out.definition.def.len())
+}
+
+/// Dockerfiles that exist: the conformance parser cases (those stager converts) and examples/.
+fn real_world() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        root.join("../shared/conformance/parser"),
+        root.join("examples"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for case in entries {
+            if let Ok(bytes) = std::fs::read(case.join("Dockerfile")) {
+                let name = case
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                files.push((name, bytes));
+            }
+        }
+    }
+    files
+}
+
+/// One stage with `n` instructions of the common kinds.
+fn synthetic_instructions(n: usize) -> Vec<u8> {
+    let mut s = String::from("FROM busybox AS base\nARG V=1\n");
+    for i in 0..n {
+        s.push_str(match i % 5 {
+            0 => "RUN echo $V > /tmp/x\n",
+            1 => "ENV A=1 B=\"two words\"\n",
+            2 => "COPY src/ /app/\n",
+            3 => "WORKDIR /app/sub\n",
+            _ => "LABEL k=v\n",
+        });
+    }
+    s.into_bytes()
+}
+
+/// `n` stages, each copying from the previous one.
+fn synthetic_stages(n: usize) -> Vec<u8> {
+    let mut s = String::from("FROM busybox AS s0\nRUN echo 0 > /f\n");
+    for i in 1..n {
+        s.push_str(&format!(
+            "FROM busybox AS s{i}\nCOPY --from=s{} /f /prev\nRUN echo {i} >> /f\n",
+            i - 1
+        ));
+    }
+    s.into_bytes()
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("real-world");
+    for (name, bytes) in real_world() {
+        if convert(&bytes).is_some() {
+            group.bench_with_input(BenchmarkId::from_parameter(&name), &bytes, |b, bytes| {
+                b.iter(|| convert(bytes))
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("instructions");
+    for n in [10, 100, 1_000, 10_000] {
+        let bytes = synthetic_instructions(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &bytes, |b, bytes| {
+            b.iter(|| convert(bytes))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("stages");
+    for n in [1, 10, 100, 1_000] {
+        let bytes = synthetic_stages(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &bytes, |b, bytes| {
+            b.iter(|| convert(bytes))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
+    targets = bench
+}
+criterion_main!(benches);

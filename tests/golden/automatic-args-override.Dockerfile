@@ -1,0 +1,4 @@
+# golden: build-arg:TARGETARCH=riscv64
+FROM busybox:${TARGETARCH}
+ARG TARGETARCH
+RUN echo $TARGETARCH

@@ -1,0 +1,3 @@
+FROM busybox
+CMD ["--help"]
+ENTRYPOINT ["/app", "-v"]

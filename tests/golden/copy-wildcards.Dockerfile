@@ -1,0 +1,3 @@
+FROM busybox
+COPY *.go go.mod /src/
+COPY ?.md docs/**/*.md /docs/

@@ -1,0 +1,4 @@
+FROM busybox AS base
+CMD ["base-cmd"]
+FROM base
+ENTRYPOINT ["/entry"]

@@ -1,0 +1,3 @@
+FROM busybox
+ENTRYPOINT /entry.sh
+CMD run now

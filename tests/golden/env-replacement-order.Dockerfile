@@ -1,0 +1,5 @@
+FROM busybox
+ENV FOO=1 BAR=2
+ENV PATH=/opt/bin:$PATH
+ENV FOO=3
+RUN env

@@ -1,0 +1,4 @@
+FROM busybox
+ENV A=old
+ENV A=new B=$A
+RUN echo "$A $B"

@@ -1,0 +1,2 @@
+FROM busybox
+COPY --chmod=17777 a /a

@@ -1,0 +1,2 @@
+FROM busybox
+COPY --from=5 /a /a

@@ -1,0 +1,3 @@
+FROM busybox
+COPY --from=later /a /a
+FROM busybox AS later

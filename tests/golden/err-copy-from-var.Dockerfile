@@ -1,0 +1,3 @@
+FROM busybox
+ARG SRC=build
+COPY --from=$SRC /a /a

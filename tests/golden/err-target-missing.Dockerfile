@@ -1,0 +1,3 @@
+# golden: target=biuld
+FROM busybox AS build
+FROM busybox AS release

@@ -1,0 +1,3 @@
+FROM busybox
+RUN <<EOT
+echo never ends

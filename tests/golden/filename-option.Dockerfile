@@ -1,0 +1,3 @@
+# golden: filename=build.Dockerfile contextkey=src
+FROM busybox
+COPY a /a

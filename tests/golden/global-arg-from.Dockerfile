@@ -1,0 +1,5 @@
+ARG BASE=alpine
+ARG TAG=3.19
+ARG FULL=${BASE}:${TAG}
+FROM ${FULL}
+RUN echo "$BASE $TAG"

@@ -1,0 +1,4 @@
+FROM busybox AS first
+HEALTHCHECK CMD ["/bin/check", "--fast"]
+FROM first
+HEALTHCHECK NONE

@@ -1,0 +1,3 @@
+# golden: hostname=golden-host
+FROM busybox
+RUN hostname

@@ -1,0 +1,3 @@
+# golden: image-resolve-mode=pull
+FROM alpine
+COPY --from=busybox /bin/true /true

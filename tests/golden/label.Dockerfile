@@ -1,0 +1,5 @@
+FROM busybox
+LABEL a=b "c d"="e f"
+LABEL legacy value with spaces
+ENV V=expanded
+LABEL version=$V

@@ -1,0 +1,4 @@
+FROM busybox
+RUN cat <<-EOT > /greeting
+	hello
+	EOT

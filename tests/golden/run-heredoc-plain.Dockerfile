@@ -1,0 +1,8 @@
+FROM busybox
+RUN <<EOT
+echo one > /one
+echo two > /two
+EOT
+RUN <<EOT
+echo single
+EOT

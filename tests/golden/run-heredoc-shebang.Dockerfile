@@ -1,0 +1,6 @@
+FROM busybox
+RUN <<EOT
+#!/bin/sh
+echo from script
+echo two
+EOT

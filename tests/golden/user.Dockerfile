@@ -1,0 +1,6 @@
+FROM busybox
+ENV NAME=app
+USER $NAME
+RUN id
+USER 1000:0
+RUN id

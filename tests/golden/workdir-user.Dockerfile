@@ -1,0 +1,9 @@
+FROM busybox
+USER app
+WORKDIR /home/app
+USER 1000:1000
+WORKDIR /data
+USER root
+WORKDIR /root/x
+USER app:staff
+WORKDIR /srv

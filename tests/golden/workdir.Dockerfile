@@ -1,0 +1,9 @@
+FROM busybox
+WORKDIR /app
+WORKDIR sub
+WORKDIR ../other/
+WORKDIR /
+RUN pwd
+ENV D=/srv
+WORKDIR $D/data
+RUN pwd
