@@ -102,6 +102,20 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    // Where the time goes, for the largest real-world case: parse only, parse + plan.
+    let mut group = c.benchmark_group("phases");
+    let bytes = synthetic_instructions(100);
+    group.bench_function("parse", |b| b.iter(|| pipeline::parse(&bytes).ok()));
+    group.bench_function("parse+plan", |b| {
+        let opts = options();
+        b.iter(|| {
+            let parsed = pipeline::parse(&bytes).ok()?;
+            pipeline::plan(&parsed, &opts).ok()
+        })
+    });
+    group.bench_function("parse+plan+convert", |b| b.iter(|| convert(&bytes)));
+    group.finish();
+
     let mut group = c.benchmark_group("stages");
     for n in [1, 10, 100, 1_000] {
         let bytes = synthetic_stages(n);

@@ -263,11 +263,7 @@ fn conversion_is_deterministic() {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("temp dir");
     let child = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "determinism_child",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "determinism_child", "--test-threads=1"])
         .env("GOLDEN_DETERMINISM_CHILD", &dir)
         .env("HTTP_PROXY", "http://proxy.invalid:3128")
         .env("http_proxy", "http://proxy.invalid:3128")

@@ -12,8 +12,9 @@ use super::stage::StageState;
 use super::{Dispatcher, Error};
 
 impl Dispatcher<'_> {
-    /// The state a stage starts with, after FROM.
-    pub(super) fn start(&mut self, stage: &Stage) -> Result<StageState, Error> {
+    /// The state a stage starts with, after FROM, and the ONBUILD triggers it inherits (from
+    /// the base image's config or the parent stage's ONBUILD instructions), to run first.
+    pub(super) fn start(&mut self, stage: &Stage) -> Result<(StageState, Vec<String>), Error> {
         let at = |message: String| Error {
             message,
             lines: stage.from.lines,
@@ -36,12 +37,13 @@ impl Dispatcher<'_> {
                 .unwrap_or_else(|| format!("stage-{}", stage.index))
         });
         let ignore_cache = opts.no_cache.applies_to(stage.name.as_deref());
+        let mut triggers = Vec::new();
         let mut st = match &stage.base {
             Base::Stage(parent) => {
                 let mut st = self.done[*parent]
                     .clone()
                     .ok_or_else(|| at(format!("stage {parent} was not converted before use")))?;
-                st.image.config.on_build = None;
+                triggers = st.image.config.on_build.take().unwrap_or_default();
                 st.cmd_set = false;
                 st.cmd_total = counted;
                 st.cmd_index = 0;
@@ -84,21 +86,14 @@ impl Dispatcher<'_> {
                     Some(&mut st),
                     &stage.from,
                 )?;
-                if image
-                    .config
-                    .on_build
-                    .as_ref()
-                    .is_some_and(|t| !t.is_empty())
-                {
-                    return Err(at(format!(
-                        "base image {reference} has ONBUILD triggers, which stager does not run yet"
-                    )));
-                }
                 st.state = state;
                 st.image = image;
+                triggers = st.image.config.on_build.take().unwrap_or_default();
                 st
             }
         };
+        // BuildKit counts the triggers after naming the FROM op, so only later steps see them.
+        st.cmd_total += triggers.len();
         // BuildKit makes sure PATH is set, then mirrors the config env into the LLB env.
         if st.image.platform().os != "windows"
             && !st.image.env().iter().any(|e| split_entry(e).0 == "PATH")
@@ -119,7 +114,7 @@ impl Dispatcher<'_> {
         if !st.image.config.user.is_empty() {
             st.user = st.image.config.user.clone();
         }
-        Ok(st)
+        Ok((st, triggers))
     }
 
     /// An image source op and its config. `st` names the op as a stage step (FROM);
@@ -178,5 +173,89 @@ pub(super) fn llb_platform(p: &crate::image::Platform) -> llb::Platform {
         os: p.os.clone(),
         architecture: p.architecture.clone(),
         variant: p.variant.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::image::{Image, Platform};
+    use crate::options::BuildOptions;
+    use crate::pipeline::{self, BaseImage, ConvertContext};
+
+    /// Converts `src` with `busybox` resolved to `config`; returns progress names and the image.
+    fn convert_with_base(src: &str, config: Image) -> Result<(Vec<String>, Image), String> {
+        let opts = BuildOptions::new(Platform::new("linux", "amd64", None));
+        let parsed = pipeline::parse(src.as_bytes()).map_err(|e| e.to_string())?;
+        let plan = pipeline::plan(&parsed, &opts).map_err(|e| e.to_string())?;
+        let bases: BTreeMap<String, BaseImage> = plan
+            .base_images()
+            .into_iter()
+            .map(|r| {
+                let base = BaseImage {
+                    digest: String::new(),
+                    config: config.clone(),
+                };
+                (r.key(), base)
+            })
+            .collect();
+        let ctx = ConvertContext {
+            options: &opts,
+            llb_caps: Default::default(),
+            source_info: None,
+        };
+        let out = pipeline::convert(&plan, parsed.dockerfile.escape, &bases, &ctx)
+            .map_err(|e| e.to_string())?;
+        let dump = crate::llb::dump(&out.definition);
+        let names = dump["ops"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|op| op["metadata"]["description"]["llb.customname"].as_str())
+            .map(str::to_string)
+            .collect();
+        Ok((names, out.image))
+    }
+
+    fn base_with_triggers(triggers: &[&str]) -> Image {
+        let mut img = Image::scratch(&Platform::new("linux", "amd64", None));
+        img.rootfs.diff_ids = vec!["sha256:00".into()];
+        img.config.on_build = Some(triggers.iter().map(|t| t.to_string()).collect());
+        img
+    }
+
+    #[test]
+    fn base_image_triggers_run_first_and_are_cleared() {
+        let (names, image) = convert_with_base(
+            "FROM busybox\nRUN echo after\n",
+            base_with_triggers(&["run echo one", "ENV A=1"]),
+        )
+        .unwrap();
+        assert!(names.contains(&"[1/2] FROM docker.io/library/busybox:latest".to_string()));
+        // BuildKit counts every trigger (ENV too) in the total, after naming FROM.
+        assert!(
+            names.contains(&"[2/4] ONBUILD RUN echo one".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"[3/4] RUN echo after".to_string()),
+            "{names:?}"
+        );
+        assert_eq!(image.config.on_build, None);
+        assert!(image.env().contains(&"A=1".to_string()));
+    }
+
+    #[test]
+    fn triggers_that_read_other_stages_are_refused() {
+        let err = convert_with_base(
+            "FROM busybox\n",
+            base_with_triggers(&["COPY --from=build /a /a"]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "ONBUILD trigger \"COPY --from=build /a /a\": triggers that read another stage or image are not supported by stager yet"
+        );
     }
 }
