@@ -32,6 +32,10 @@ pub struct BuildOptions {
     pub extra_hosts: Vec<(String, String)>,
     /// `force-network-mode`.
     pub network: NetworkMode,
+    /// `shm-size`: bytes of the `/dev/shm` tmpfs of every RUN (0: the daemon's default).
+    pub shm_size: i64,
+    /// `ulimit`: name, soft and hard limit of every RUN.
+    pub ulimits: Vec<Ulimit>,
     /// BuildKit session that owns the client's local directories.
     pub session_id: String,
     /// `local-sessionid:NAME` overrides of the session per local.
@@ -40,6 +44,17 @@ pub struct BuildOptions {
     pub context_name: String,
     /// Patterns from `.dockerignore`.
     pub excludes: Vec<String>,
+}
+
+/// One `ulimit` entry, e.g. `nofile=1024:2048`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ulimit {
+    /// Resource name (`nofile`, `nproc`, ...).
+    pub name: String,
+    /// Soft limit.
+    pub soft: i64,
+    /// Hard limit.
+    pub hard: i64,
 }
 
 /// Which stages `no-cache` applies to.

@@ -88,6 +88,16 @@ fn options(case: &Case, words: &[String]) -> (BuildOptions, BTreeSet<String>) {
                 opts.no_cache = NoCache::Stages(value.split(',').map(str::to_string).collect());
             }
             "hostname" => opts.hostname = Some(value.into()),
+            "shm-size" => opts.shm_size = value.parse().unwrap_or_else(|_| bad()),
+            "ulimit" => {
+                let (name, limits) = value.split_once('=').unwrap_or_else(|| bad());
+                let (soft, hard) = limits.split_once(':').unwrap_or((limits, limits));
+                opts.ulimits.push(stager::options::Ulimit {
+                    name: name.into(),
+                    soft: soft.parse().unwrap_or_else(|_| bad()),
+                    hard: hard.parse().unwrap_or_else(|_| bad()),
+                });
+            }
             "add-hosts" => {
                 for pair in value.split(',') {
                     let (host, ip) = pair.split_once('=').unwrap_or_else(|| bad());

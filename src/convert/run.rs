@@ -83,6 +83,31 @@ impl Dispatcher<'_> {
             ins.original.trim().to_string(),
         );
         meta.platform = Some(super::from::llb_platform(&st.platform));
+        let mut mounts: Vec<llb::Mount> = pipes.into_iter().chain(extra.mounts).collect();
+        // Like the official frontend: shm-size only where the daemon can size a tmpfs.
+        if opts.shm_size > 0 && self.ctx.llb_caps.contains("exec.mount.tmpfs.size") {
+            mounts.push(llb::Mount {
+                dest: "/dev/shm".into(),
+                kind: llb::MountKind::Tmpfs {
+                    size: opts.shm_size,
+                },
+                readonly: false,
+                selector: String::new(),
+                no_output: false,
+            });
+        }
+        if !opts.ulimits.is_empty() && !self.ctx.llb_caps.contains("exec.meta.ulimit") {
+            return Err("ulimit needs a BuildKit with exec.meta.ulimit (v0.10 or later)".into());
+        }
+        let ulimits = opts
+            .ulimits
+            .iter()
+            .map(|u| pb::Ulimit {
+                name: u.name.clone(),
+                soft: u.soft,
+                hard: u.hard,
+            })
+            .collect();
         let exec = llb::Exec {
             args: args.clone(),
             env: st.env.to_strings(),
@@ -93,8 +118,9 @@ impl Dispatcher<'_> {
             security,
             proxy_env: proxy_env(&opts.build_args),
             extra_hosts: opts.extra_hosts.clone(),
-            mounts: pipes.into_iter().chain(extra.mounts).collect(),
+            mounts,
             secret_env: extra.secret_env,
+            ulimits,
             ..llb::Exec::default()
         };
         st.state = st.state.run(exec, meta).root();

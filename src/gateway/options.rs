@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::image::Platform;
-use crate::options::{BuildOptions, NetworkMode, NoCache, ResolveMode};
+use crate::options::{BuildOptions, NetworkMode, NoCache, ResolveMode, Ulimit};
 use crate::proto::moby::buildkit::v1::frontend::CacheOptionsEntry;
 
 /// Everything the gateway entry point needs to know about the request.
@@ -154,6 +154,16 @@ impl GatewayOptions {
                             })
                             .collect();
                     }
+                    "shm-size" if !value.is_empty() => {
+                        build.shm_size = value
+                            .parse::<i64>()
+                            .ok()
+                            .filter(|n| *n >= 0)
+                            .ok_or_else(|| err("expected a size in bytes"))?
+                    }
+                    "ulimit" if !value.is_empty() => {
+                        build.ulimits = parse_ulimits(value).map_err(|r| err(&r))?
+                    }
                     "cmdline" => out.cmdline = Some(value.clone()),
                     "frontend.caps" => {
                         out.frontend_caps = value
@@ -201,6 +211,58 @@ fn parse_extra_hosts(value: &str) -> Result<Vec<(String, String)>, String> {
                 .split_once(['=', ':'])
                 .map(|(h, ip)| (h.to_string(), ip.to_string()))
                 .ok_or_else(|| format!("invalid host {entry}"))
+        })
+        .collect()
+}
+
+/// `nofile=1024:2048,nproc=512` (docker's `--ulimit` syntax; hard defaults to soft).
+fn parse_ulimits(value: &str) -> Result<Vec<Ulimit>, String> {
+    const NAMES: &[&str] = &[
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    ];
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            let (name, limits) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("invalid ulimit argument: {entry}"))?;
+            if !NAMES.contains(&name) {
+                return Err(format!("invalid ulimit type: {name}"));
+            }
+            let number = |s: &str| {
+                s.parse::<i64>()
+                    .map_err(|_| format!("invalid ulimit value: {entry}"))
+            };
+            let (soft, hard) = match limits.split_once(':') {
+                Some((s, h)) => (number(s)?, number(h)?),
+                None => (number(limits)?, number(limits)?),
+            };
+            if soft > hard {
+                return Err(format!(
+                    "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
+                ));
+            }
+            Ok(Ulimit {
+                name: name.to_string(),
+                soft,
+                hard,
+            })
         })
         .collect()
 }
@@ -284,6 +346,34 @@ mod tests {
         assert_eq!(o.dockerfile_local, "df");
         assert_eq!(o.cache_imports[0].attrs["ref"], "r/c:1");
         assert_eq!(o.build.session_for("context"), "s1");
+    }
+
+    #[test]
+    fn shm_size_and_ulimits() {
+        let o = opts(&[
+            ("shm-size", "67108864"),
+            ("ulimit", "nofile=1024:2048,nproc=512"),
+        ])
+        .unwrap();
+        assert_eq!(o.build.shm_size, 67_108_864);
+        assert_eq!(
+            o.build.ulimits,
+            [
+                Ulimit {
+                    name: "nofile".into(),
+                    soft: 1024,
+                    hard: 2048
+                },
+                Ulimit {
+                    name: "nproc".into(),
+                    soft: 512,
+                    hard: 512
+                }
+            ]
+        );
+        assert!(opts(&[("ulimit", "bogus=1")]).is_err());
+        assert!(opts(&[("ulimit", "nofile=2:1")]).is_err());
+        assert!(opts(&[("shm-size", "-1")]).is_err());
     }
 
     #[test]
