@@ -387,18 +387,38 @@ def check_expect(case: Case, s: Build) -> list[str]:
 
 
 def check_timing(case: Case, ref: Case) -> list[str]:
+    """Parallel stages must not run one after another.
+
+    The target ratio (max-time-ratio, 1.5 for four `sleep 2` stages against one) is what a quiet
+    machine shows; under load both frontends drift, so stager fails only when it is above the
+    target AND more than 25% above the built-in frontend's ratio of the same run, or above
+    SERIAL_RATIO, which only serial execution reaches (four stages would give about 4).
+    """
     out = []
-    for side in ("stager", "builtin"):
+    ratios = {}
+    for side in ("builtin", "stager"):
         a, b = case.result.seconds.get(side), ref.result.seconds.get(side)
-        if a is None or b is None:
+        if a is None or b is None or b <= 0:
             continue
+        ratios[side] = a / b
         ok_build = not any("build failed" in p for p in case.result.problems + ref.result.problems)
         note = "" if ok_build or side == "builtin" else " (a build failed: not checked)"
         say(f"time {side}: {case.name} {a:.2f}s, {ref.name} {b:.2f}s "
-            f"(ratio {a / b:.2f}, max {case.ratio[1]}){note}")
-        if side == "stager" and ok_build and a > case.ratio[1] * b:
-            out.append(f"{case.name} took {a:.2f}s, more than {case.ratio[1]}x {ref.name} ({b:.2f}s)")
+            f"(ratio {a / b:.2f}, target {case.ratio[1]}){note}")
+        if side != "stager" or not ok_build:
+            continue
+        ratio = a / b
+        builtin = ratios.get("builtin")
+        over_target = ratio > case.ratio[1] and (builtin is None or ratio > 1.25 * builtin)
+        if over_target or ratio > SERIAL_RATIO:
+            out.append(f"{case.name} took {a:.2f}s, {ratio:.2f}x {ref.name} ({b:.2f}s); "
+                       f"target {case.ratio[1]}x, built-in frontend "
+                       f"{'%.2f' % builtin if builtin else '?'}x")
     return out
+
+
+# A ratio only serial execution reaches.
+SERIAL_RATIO = 2.5
 
 
 # --------------------------------------------------------------------------------------------
