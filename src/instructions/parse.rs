@@ -207,10 +207,12 @@ fn parse_kind(node: &Node) -> Result<Kind, String> {
                 .unwrap_or(other)
                 .to_string();
             return Err(match crate::suggest::closest(other, KEYWORDS) {
-                Some(s) => format!(
+                // BuildKit matches the suggestion's case to what was written.
+                Some(s) if shown.chars().any(|c| c.is_ascii_uppercase()) => format!(
                     "unknown instruction: {shown} (did you mean {}?)",
-                    s.to_ascii_lowercase()
+                    s.to_ascii_uppercase()
                 ),
+                Some(s) => format!("unknown instruction: {shown} (did you mean {s}?)"),
                 None => format!("unknown instruction: {shown}"),
             });
         }
@@ -432,7 +434,7 @@ mod tests {
         let cases = [
             (
                 "RUNN x",
-                "dockerfile parse error on line 1: unknown instruction: RUNN (did you mean run?)",
+                "dockerfile parse error on line 1: unknown instruction: RUNN (did you mean RUN?)",
             ),
             (
                 "FROM a b",
