@@ -79,7 +79,8 @@ pub fn convert(
     // after dispatch: dispatch once to learn them, then again with the final context source.
     let first = Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, None)).run()?;
     let follow = first.context_paths.clone();
-    let out = if follow.is_empty() {
+    // With no context path, or with `/` among them, the first pass's source was already right.
+    let out = if follow.is_empty() || follow.contains("/") {
         first
     } else {
         Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, Some(&follow))).run()?
