@@ -47,7 +47,7 @@ unit:
 e2e: deps image
 	python3 tests/e2e/run.py $(CASES)
 
-test: unit e2e
+test: unit e2e e2e-cache
 
 bench:
 	cargo bench --bench convert
@@ -55,3 +55,11 @@ bench:
 clean-e2e:
 	rm -rf .e2e
 	-$(DOCKER) images --format '{{.Repository}}:{{.Tag}}' | grep '^stager-e2e/' | xargs -r $(DOCKER) rmi -f
+
+# Shared-CI-builder checks (tests/e2e/cache/run.py): an inline-cache round trip through the local
+# registry on 127.0.0.1:5000, stager against the built-in frontend, and `stager llb` determinism
+# across directories, environments and option orders. Prunes the daemon's whole build cache.
+.PHONY: e2e-cache
+e2e-cache: deps image
+	bash scripts/setup-registry.sh
+	python3 tests/e2e/cache/run.py

@@ -185,49 +185,80 @@ async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failu
         ranges: e.ranges(),
     };
     let parsed = pipeline::parse(&loaded.bytes).map_err(with_location)?;
-    let plan = pipeline::plan(&parsed, &build_opts).map_err(with_location)?;
-    let bases = resolve_images(client, &plan.base_images(), &build_opts).await?;
     let source_info = pb::SourceInfo {
         filename: build_opts.filename.clone(),
         data: loaded.bytes.clone(),
         definition: Some(loaded.definition.clone()),
         language: "Dockerfile".into(),
     };
-    let ctx = ConvertContext {
-        options: &build_opts,
-        llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),
-        source_info: Some(source_info),
+    let platforms = if opts.platforms.is_empty() {
+        vec![None]
+    } else {
+        opts.platforms.iter().cloned().map(Some).collect()
     };
-    let converted =
-        pipeline::convert(&plan, parsed.dockerfile.escape, &bases, &ctx).map_err(with_location)?;
-
-    let solved = client
-        .solve(gw::SolveRequest {
-            definition: Some(converted.definition.clone()),
-            cache_imports: opts.cache_imports.clone(),
-            ..gw::SolveRequest::default()
-        })
-        .await?;
-    let id = match solved.result {
-        Some(gw::result::Result::Ref(r)) => r.id,
-        Some(gw::result::Result::RefDeprecated(id)) => id,
-        _ => String::new(),
-    };
-    let platform = build_opts.target_platform().clone();
-    let metadata = BTreeMap::from([
-        (
-            "containerimage.config".to_string(),
-            converted.image.to_json(),
-        ),
-        ("refs.platforms".to_string(), refs_platforms(&platform)),
-    ]);
-    Ok(gw::Result {
-        result: Some(gw::result::Result::Ref(gw::Ref {
+    // One conversion and one (lazy) Solve per platform, as the official frontend does.
+    let mut solved = Vec::new();
+    for platform in platforms {
+        let mut platform_opts = build_opts.clone();
+        platform_opts.target_platform = platform;
+        let plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+        let bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        let ctx = ConvertContext {
+            options: &platform_opts,
+            llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),
+            source_info: Some(source_info.clone()),
+        };
+        let converted = pipeline::convert(&plan, parsed.dockerfile.escape, &bases, &ctx)
+            .map_err(with_location)?;
+        let result = client
+            .solve(gw::SolveRequest {
+                definition: Some(converted.definition.clone()),
+                cache_imports: opts.cache_imports.clone(),
+                ..gw::SolveRequest::default()
+            })
+            .await?;
+        let id = match result.result {
+            Some(gw::result::Result::Ref(r)) => r.id,
+            Some(gw::result::Result::RefDeprecated(id)) => id,
+            _ => String::new(),
+        };
+        let reference = gw::Ref {
             id,
             def: Some(converted.definition),
-        })),
+        };
+        solved.push((
+            platform_opts.target_platform().clone(),
+            reference,
+            converted.image,
+        ));
+    }
+    Ok(assemble_result(solved, opts.returns_ref_map()))
+}
+
+/// The `Return` result: one ref, or refs by platform ID with a config per platform.
+fn assemble_result(
+    solved: Vec<(Platform, gw::Ref, crate::image::Image)>,
+    ref_map: bool,
+) -> gw::Result {
+    let platforms: Vec<Platform> = solved.iter().map(|(p, _, _)| p.clone()).collect();
+    let mut metadata = BTreeMap::from([("refs.platforms".to_string(), refs_platforms(&platforms))]);
+    if !ref_map && let [(_, reference, image)] = solved.as_slice() {
+        metadata.insert("containerimage.config".to_string(), image.to_json());
+        return gw::Result {
+            result: Some(gw::result::Result::Ref(reference.clone())),
+            metadata,
+        };
+    }
+    let mut refs = BTreeMap::new();
+    for (platform, reference, image) in solved {
+        let id = platform.to_string();
+        metadata.insert(format!("containerimage.config/{id}"), image.to_json());
+        refs.insert(id, reference);
+    }
+    gw::Result {
+        result: Some(gw::result::Result::Refs(gw::RefMap { refs })),
         metadata,
-    })
+    }
 }
 
 /// The Dockerfile, its own `.dockerignore` if any, and the definition that loaded them.
@@ -376,13 +407,67 @@ async fn forward(
         .await?)
 }
 
-/// `refs.platforms` as BuildKit's exporter reads it (Go field names, no JSON tags).
-fn refs_platforms(p: &Platform) -> Vec<u8> {
-    let mut platform = serde_json::json!({"architecture": p.architecture, "os": p.os});
-    if let Some(v) = &p.variant {
-        platform["variant"] = serde_json::Value::String(v.clone());
-    }
-    serde_json::json!({"Platforms": [{"ID": p.to_string(), "Platform": platform}]})
+/// `refs.platforms` as BuildKit's exporter reads it (Go field names, no JSON tags), in order.
+fn refs_platforms(platforms: &[Platform]) -> Vec<u8> {
+    let entries: Vec<serde_json::Value> = platforms
+        .iter()
+        .map(|p| {
+            let mut platform = serde_json::json!({"architecture": p.architecture, "os": p.os});
+            if let Some(v) = &p.variant {
+                platform["variant"] = serde_json::Value::String(v.clone());
+            }
+            serde_json::json!({"ID": p.to_string(), "Platform": platform})
+        })
+        .collect();
+    serde_json::json!({ "Platforms": entries })
         .to_string()
         .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn solved(p: &str, id: &str) -> (Platform, gw::Ref, crate::image::Image) {
+        let platform = Platform::parse(p).unwrap();
+        let image = crate::image::Image::scratch(&platform);
+        let reference = gw::Ref {
+            id: id.into(),
+            def: None,
+        };
+        (platform, reference, image)
+    }
+
+    #[test]
+    fn one_platform_returns_one_ref() {
+        let r = assemble_result(vec![solved("linux/amd64", "r1")], false);
+        assert!(matches!(r.result, Some(gw::result::Result::Ref(ref x)) if x.id == "r1"));
+        assert!(r.metadata.contains_key("containerimage.config"));
+        assert_eq!(
+            String::from_utf8(r.metadata["refs.platforms"].clone()).unwrap(),
+            r#"{"Platforms":[{"ID":"linux/amd64","Platform":{"architecture":"amd64","os":"linux"}}]}"#
+        );
+    }
+
+    #[test]
+    fn several_platforms_return_a_ref_map() {
+        let r = assemble_result(
+            vec![solved("linux/arm/v7", "a"), solved("linux/amd64", "b")],
+            true,
+        );
+        let Some(gw::result::Result::Refs(map)) = r.result else {
+            panic!("not a ref map")
+        };
+        assert_eq!(map.refs["linux/arm/v7"].id, "a");
+        assert_eq!(map.refs["linux/amd64"].id, "b");
+        assert!(
+            r.metadata
+                .contains_key("containerimage.config/linux/arm/v7")
+        );
+        assert!(r.metadata.contains_key("containerimage.config/linux/amd64"));
+        let platforms: serde_json::Value =
+            serde_json::from_slice(&r.metadata["refs.platforms"]).unwrap();
+        assert_eq!(platforms["Platforms"][0]["ID"], "linux/arm/v7");
+        assert_eq!(platforms["Platforms"][0]["Platform"]["variant"], "v7");
+    }
 }

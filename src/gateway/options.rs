@@ -25,6 +25,10 @@ pub struct GatewayOptions {
     pub syntax_arg: Option<String>,
     /// `requestid`: a subrequest instead of a build.
     pub request_id: Option<String>,
+    /// `platform`: the target platforms in the order given (empty: the build platform).
+    pub platforms: Vec<Platform>,
+    /// `multi-platform` / `BUILDKIT_MULTI_PLATFORM`: return a ref per platform even for one.
+    pub multi_platform: Option<bool>,
     /// `frontend.caps`: capabilities the client needs, `+forward` suffix kept.
     pub frontend_caps: Vec<String>,
     /// `context:NAME` named contexts asked for.
@@ -110,15 +114,16 @@ impl GatewayOptions {
                     "dockerfilekey" if !value.is_empty() => out.dockerfile_local = value.clone(),
                     "contextkey" if !value.is_empty() => build.context_name = value.clone(),
                     "platform" if !value.is_empty() => {
-                        let mut platforms = value.split(',').map(str::trim);
-                        let first = platforms.next().unwrap_or_default();
-                        if platforms.next().is_some() {
-                            return Err(err(
-                                "building for several platforms at once is not supported yet",
-                            ));
+                        for spec in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                            let p = Platform::parse(spec).map_err(|e| err(&e.to_string()))?;
+                            if !out.platforms.contains(&p) {
+                                out.platforms.push(p);
+                            }
                         }
-                        build.target_platform =
-                            Some(Platform::parse(first).map_err(|e| err(&e.to_string()))?);
+                        build.target_platform = out.platforms.first().cloned();
+                    }
+                    "multi-platform" => {
+                        out.multi_platform = Some(parse_bool(value).map_err(|r| err(&r))?)
                     }
                     "no-cache" => build.no_cache = parse_no_cache(value),
                     "image-resolve-mode" => {
@@ -182,9 +187,40 @@ impl GatewayOptions {
             build.hostname.get_or_insert_with(|| h.clone());
         }
         out.syntax_arg = build.build_args.get("BUILDKIT_SYNTAX").cloned();
+        if let Some(v) = build.build_args.get("BUILDKIT_MULTI_PLATFORM") {
+            out.multi_platform = Some(parse_bool(v).map_err(|reason| OptionError {
+                key: "build-arg:BUILDKIT_MULTI_PLATFORM".into(),
+                value: v.clone(),
+                reason,
+            })?);
+        }
+        if out.multi_platform == Some(false) && out.platforms.len() > 1 {
+            return Err(OptionError {
+                key: "multi-platform".into(),
+                value: "false".into(),
+                reason: "conflicting config: returning multiple target platforms is not allowed"
+                    .into(),
+            });
+        }
         out.build = build;
         out.attrs = attrs;
         Ok(out)
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err(format!("invalid boolean {value:?}")),
+    }
+}
+
+impl GatewayOptions {
+    /// Whether the result is a map of refs by platform (several platforms, or asked for).
+    pub fn returns_ref_map(&self) -> bool {
+        self.multi_platform.unwrap_or(false) || self.platforms.len() > 1
     }
 }
 
@@ -374,6 +410,31 @@ mod tests {
         assert!(opts(&[("ulimit", "bogus=1")]).is_err());
         assert!(opts(&[("ulimit", "nofile=2:1")]).is_err());
         assert!(opts(&[("shm-size", "-1")]).is_err());
+    }
+
+    #[test]
+    fn several_platforms() {
+        let o = opts(&[("platform", "linux/amd64,linux/arm64,linux/amd64")]).unwrap();
+        assert_eq!(o.platforms.len(), 2);
+        assert!(o.returns_ref_map());
+        let o = opts(&[
+            ("platform", "linux/arm64"),
+            ("build-arg:BUILDKIT_MULTI_PLATFORM", "1"),
+        ])
+        .unwrap();
+        assert!(o.returns_ref_map());
+        assert!(
+            !opts(&[("platform", "linux/arm64")])
+                .unwrap()
+                .returns_ref_map()
+        );
+        assert!(
+            opts(&[
+                ("platform", "linux/amd64,linux/arm64"),
+                ("multi-platform", "false")
+            ])
+            .is_err()
+        );
     }
 
     #[test]
