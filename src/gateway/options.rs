@@ -147,17 +147,19 @@ impl GatewayOptions {
                         }
                     }
                     "cache-imports" if !value.is_empty() => {
-                        out.cache_imports = parse_cache_imports(value).map_err(|r| err(&r))?
+                        // Ahead of the `cache-from` entries, as the official frontend orders them.
+                        let mut imports = parse_cache_imports(value).map_err(|r| err(&r))?;
+                        imports.append(&mut out.cache_imports);
+                        out.cache_imports = imports;
                     }
-                    "cache-from" if !value.is_empty() && out.cache_imports.is_empty() => {
-                        out.cache_imports = value
-                            .split(',')
-                            .filter(|r| !r.is_empty())
-                            .map(|r| CacheOptionsEntry {
-                                r#type: "registry".into(),
-                                attrs: BTreeMap::from([("ref".into(), r.to_string())]),
-                            })
-                            .collect();
+                    "cache-from" => {
+                        out.cache_imports
+                            .extend(value.split(',').filter(|r| !r.is_empty()).map(|r| {
+                                CacheOptionsEntry {
+                                    r#type: "registry".into(),
+                                    attrs: BTreeMap::from([("ref".into(), r.to_string())]),
+                                }
+                            }));
                     }
                     "shm-size" if !value.is_empty() => {
                         build.shm_size = value
@@ -435,6 +437,21 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn cache_imports_then_cache_from() {
+        let o = opts(&[
+            ("cache-from", "r/a,r/b"),
+            (
+                "cache-imports",
+                r#"[{"Type":"local","Attrs":{"src":"/c"}}]"#,
+            ),
+        ])
+        .unwrap();
+        let kinds: Vec<&str> = o.cache_imports.iter().map(|c| c.r#type.as_str()).collect();
+        assert_eq!(kinds, ["local", "registry", "registry"]);
+        assert_eq!(o.cache_imports[2].attrs["ref"], "r/b");
     }
 
     #[test]
