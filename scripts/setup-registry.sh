@@ -20,6 +20,9 @@ REGISTRY_LOG=${REGISTRY_LOG:-/tmp/docker-registry.log}
 DOCKER=${DOCKER:-/usr/bin/docker}
 
 log() { printf 'setup-registry: %s\n' "$*" >&2; }
+if ! command -v curl >/dev/null 2>&1; then
+  apt-get install -y -qq curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
+fi
 answers() { curl -sf -o /dev/null --max-time 2 "http://$REGISTRY_ADDR/v2/"; }
 
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
