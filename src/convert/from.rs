@@ -7,7 +7,7 @@ use crate::instructions::Kind;
 use crate::llb;
 use crate::plan::{Base, Stage, image_key};
 
-use super::env::{EnvList, split_entry};
+use super::env::split_entry;
 use super::stage::StageState;
 use super::{Dispatcher, Error};
 
@@ -51,35 +51,27 @@ impl Dispatcher<'_> {
                 st.ignore_cache = ignore_cache;
                 st
             }
-            Base::Scratch => StageState {
-                state: llb::State::scratch(),
-                image: Image::scratch(&stage.platform),
-                env: EnvList::default(),
-                workdir: "/".into(),
-                user: String::new(),
-                build_args: Vec::new(),
-                cmd_set: false,
-                platform: stage.platform.clone(),
-                ignore_cache,
-                display_name,
-                cmd_total: counted,
-                cmd_index: 0,
-            },
+            Base::Scratch => {
+                let image = Image::scratch(&stage.platform);
+                let mut st = StageState::new(
+                    llb::State::scratch(),
+                    image,
+                    stage.platform.clone(),
+                    counted,
+                );
+                st.ignore_cache = ignore_cache;
+                st.display_name = display_name;
+                st
+            }
             Base::Image(reference) => {
-                let mut st = StageState {
-                    state: llb::State::scratch(),
-                    image: Image::default(),
-                    env: EnvList::default(),
-                    workdir: "/".into(),
-                    user: String::new(),
-                    build_args: Vec::new(),
-                    cmd_set: false,
-                    platform: stage.platform.clone(),
-                    ignore_cache,
-                    display_name,
-                    cmd_total: counted + 1,
-                    cmd_index: 0,
-                };
+                let mut st = StageState::new(
+                    llb::State::scratch(),
+                    Image::default(),
+                    stage.platform.clone(),
+                    counted + 1,
+                );
+                st.ignore_cache = ignore_cache;
+                st.display_name = display_name;
                 let (state, image) = self.image_source(
                     &reference.to_string(),
                     &stage.platform,

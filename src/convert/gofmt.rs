@@ -1,28 +1,8 @@
 //! Go's formatting of values where BuildKit writes them into history (`%q`, `%v`, durations).
 
-/// Go `strconv.Quote` for the characters that occur in Dockerfiles.
+/// Go `strconv.Quote`.
 pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::syntax::go_quote(s)
 }
 
 /// Go `%q` of an integer (`strconv.QuoteRune`): 3 -> `'\x03'`, 65 -> `'A'`.
@@ -49,8 +29,7 @@ pub fn quote_rune(n: i64) -> String {
 
 /// Go `%q` of a `[]string`: `["a" "b"]`.
 pub fn quote_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
-    format!("[{}]", quoted.join(" "))
+    crate::syntax::go_quote_slice(items)
 }
 
 /// Go `%v` of a `[]string`: `[a b]`.

@@ -1,28 +1,8 @@
 //! Path rules of the official frontend: cleaning, WORKDIR joins, COPY destinations.
 
-/// Go `path.Clean` for slash paths.
+/// Go `path.Clean` for slash paths (the LLB builder's, so both layers agree).
 pub fn clean(p: &str) -> String {
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            other => parts.push(other),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
+    crate::llb::path::clean(p)
 }
 
 /// `path.Join(parent, p)` when `p` is relative, then cleaned; keeps a trailing `/` or `/.` when asked.

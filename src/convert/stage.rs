@@ -35,6 +35,24 @@ pub struct StageState {
 }
 
 impl StageState {
+    /// A stage starting from `state` and `image`, before any instruction.
+    pub fn new(state: llb::State, image: Image, platform: Platform, cmd_total: usize) -> Self {
+        StageState {
+            state,
+            image,
+            env: EnvList::default(),
+            workdir: "/".into(),
+            user: String::new(),
+            build_args: Vec::new(),
+            cmd_set: false,
+            platform,
+            ignore_cache: false,
+            display_name: None,
+            cmd_total,
+            cmd_index: 0,
+        }
+    }
+
     /// `[name i/N] text`, as BuildKit's `prefixCommand` (the index is padded to N's width).
     pub fn progress_name(&mut self, text: &str) -> String {
         if self.cmd_total == 0 {
@@ -67,20 +85,10 @@ mod tests {
     use super::*;
 
     fn state(total: usize, name: Option<&str>) -> StageState {
-        StageState {
-            state: llb::State::scratch(),
-            image: Image::default(),
-            env: EnvList::default(),
-            workdir: "/".into(),
-            user: String::new(),
-            build_args: Vec::new(),
-            cmd_set: false,
-            platform: Platform::new("linux", "amd64", None),
-            ignore_cache: false,
-            display_name: name.map(str::to_string),
-            cmd_total: total,
-            cmd_index: 0,
-        }
+        let platform = Platform::new("linux", "amd64", None);
+        let mut st = StageState::new(llb::State::scratch(), Image::default(), platform, total);
+        st.display_name = name.map(str::to_string);
+        st
     }
 
     #[test]

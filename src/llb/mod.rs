@@ -68,7 +68,7 @@ mod exec;
 mod file;
 mod marshal;
 mod merge;
-mod path;
+pub(crate) mod path;
 mod source;
 mod state;
 

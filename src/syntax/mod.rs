@@ -45,6 +45,8 @@ pub use ast::{
 };
 pub use directives::{detect_syntax, syntax_reference};
 pub use error::{Error, ErrorKind};
+/// Go's `strconv.Quote` and `%q` of a `[]string`, shared with `convert`'s history strings.
+pub(crate) use goquote::{quote as go_quote, quote_slice as go_quote_slice};
 pub use heredoc::parse_heredoc;
 
 /// Parses a Dockerfile: parser directives (`syntax`, `escape`, `check`), BOM, comments,
