@@ -12,6 +12,7 @@
 //! - [`llb`]: a small typed LLB builder and the deterministic `pb.Definition` marshaller.
 //! - [`image`]: the image config JSON, image references and platforms.
 //! - [`options`]: what a build was asked for, whatever the caller.
+//! - [`outline`]: introspection: targets, outline and describe subrequests, the stage graph.
 //! - [`gateway`]: the gRPC client BuildKit talks to over stdio, and the frontend entry point.
 
 pub mod convert;
@@ -20,6 +21,7 @@ pub mod image;
 pub mod instructions;
 pub mod llb;
 pub mod options;
+pub mod outline;
 pub mod pipeline;
 pub mod plan;
 pub mod proto;

@@ -56,6 +56,60 @@ enum Command {
         /// The Dockerfile.
         file: PathBuf,
     },
+    /// List the stages one can build (what `docker buildx build --call=targets` shows).
+    Targets {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+        /// The Dockerfile.
+        file: PathBuf,
+    },
+    /// The build args, secrets and SSH sockets a target uses (`--call=outline`).
+    Outline {
+        /// Stage to outline.
+        #[arg(long)]
+        target: Option<String>,
+        /// `NAME=VALUE` build argument.
+        #[arg(long = "build-arg")]
+        build_args: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+        /// The Dockerfile.
+        file: PathBuf,
+    },
+    /// The stage graph: edges by kind, pruned stages, parallel width, critical path.
+    Graph {
+        /// Stage to build.
+        #[arg(long)]
+        target: Option<String>,
+        /// `NAME=VALUE` build argument.
+        #[arg(long = "build-arg")]
+        build_args: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: GraphFormat,
+        /// The Dockerfile.
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TextFormat {
+    /// The table the official frontend prints.
+    Text,
+    /// The subrequest's result.json.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    /// Graphviz.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Machine-readable.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,7 +140,80 @@ fn main() -> ExitCode {
             &image_configs,
             format,
         )),
+        Command::Targets { format, file } => finish(introspect(&file, None, &[], |p| {
+            let answer =
+                stager::outline::targets(&p.parsed.dockerfile, &p.parsed.instructions, &p.bytes)?;
+            Ok(pick(&answer, format))
+        })),
+        Command::Outline {
+            target,
+            build_args,
+            format,
+            file,
+        } => finish(introspect(&file, target, &build_args, |p| {
+            let plan = pipeline::plan(&p.parsed, &p.opts)?;
+            let outline = stager::outline::outline(
+                &plan,
+                &p.parsed.dockerfile,
+                &p.parsed.instructions,
+                &p.opts,
+                &p.bytes,
+            );
+            Ok(pick(&outline.answer(), format))
+        })),
+        Command::Graph {
+            target,
+            build_args,
+            format,
+            file,
+        } => finish(introspect(&file, target, &build_args, |p| {
+            let graph = stager::outline::Graph::new(&pipeline::plan(&p.parsed, &p.opts)?);
+            Ok(match format {
+                GraphFormat::Dot => stager::outline::dot(&graph),
+                GraphFormat::Mermaid => stager::outline::mermaid(&graph),
+                GraphFormat::Json => stager::outline::json(&graph),
+            })
+        })),
     }
+}
+
+/// A parsed Dockerfile with the options of an introspection command.
+struct Input {
+    bytes: Vec<u8>,
+    opts: BuildOptions,
+    parsed: pipeline::Parsed,
+}
+
+fn pick(answer: &stager::outline::Answer, format: TextFormat) -> String {
+    match format {
+        TextFormat::Text => answer.text.clone(),
+        TextFormat::Json => format!("{}\n", answer.json),
+    }
+}
+
+/// Runs `show` on a parsed Dockerfile and prints what it returns.
+fn introspect(
+    file: &Path,
+    target: Option<String>,
+    build_args: &[String],
+    show: impl FnOnce(&Input) -> Result<String, pipeline::Error>,
+) -> anyhow::Result<()> {
+    let bytes = read(file)?;
+    let mut opts = BuildOptions::new(Platform::host());
+    opts.target = target;
+    for arg in build_args {
+        let (k, v) = arg.split_once('=').unwrap_or((arg, ""));
+        opts.build_args.insert(k.to_string(), v.to_string());
+    }
+    let parsed = pipeline::parse(&bytes).map_err(|e| located(file, e))?;
+    let input = Input {
+        bytes,
+        opts,
+        parsed,
+    };
+    let out = show(&input).map_err(|e| located(file, e))?;
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(())
 }
 
 fn finish(result: anyhow::Result<()>) -> ExitCode {

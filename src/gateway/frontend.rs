@@ -137,9 +137,6 @@ async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failu
     let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
     let opts = GatewayOptions::from_attrs(attrs, build_platform, session)
         .map_err(|e| Failure::plain(e.to_string()))?;
-    if let Some(request) = &opts.request_id {
-        return Err(Failure::plain(format!("unsupported request {request}")));
-    }
 
     let missing = opts.missing_caps();
     if let Some((cap, _)) = missing.iter().find(|(_, forwardable)| !forwardable) {
@@ -156,6 +153,9 @@ async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failu
         if let Some(syntax) = syntax {
             return forward(client, &opts, &syntax).await;
         }
+    }
+    if let Some(request) = &opts.request_id {
+        return subrequest(request, &loaded.bytes, &opts.build);
     }
     // Not forwarded: whatever the client needs must be implemented here, or the build
     // would silently ignore it (a --build-context, for example).
@@ -259,6 +259,43 @@ fn assemble_result(
         result: Some(gw::result::Result::Refs(gw::RefMap { refs })),
         metadata,
     }
+}
+
+/// Answers `requestid` after loading (and not forwarding), as the official frontend does:
+/// a `Result` with no ref and `result.json`, `result.txt`, `version` metadata.
+fn subrequest(
+    name: &str,
+    bytes: &[u8],
+    opts: &crate::options::BuildOptions,
+) -> Result<gw::Result, Failure> {
+    use crate::outline::{self, Request};
+    let Some(request) = Request::from_name(name) else {
+        return Err(Failure::plain(format!("unsupported request {name}")));
+    };
+    let failure = |e: pipeline::Error| Failure {
+        message: e.located_message(&opts.filename),
+        filename: opts.filename.clone(),
+        dockerfile: bytes.to_vec(),
+        ranges: e.ranges(),
+    };
+    let answer = match request {
+        Request::Describe => outline::describe(),
+        _ => {
+            let parsed = pipeline::parse(bytes).map_err(failure)?;
+            outline::answer(
+                request,
+                &parsed.dockerfile,
+                &parsed.instructions,
+                bytes,
+                opts,
+            )
+            .map_err(|e| failure(e.into()))?
+        }
+    };
+    Ok(gw::Result {
+        result: None,
+        metadata: answer.metadata(),
+    })
 }
 
 /// The Dockerfile, its own `.dockerignore` if any, and the definition that loaded them.
