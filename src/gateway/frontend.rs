@@ -85,11 +85,11 @@ async fn with_deadline(
 }
 
 /// A build error on its way to `Return`, with the Dockerfile when it names a line.
-struct Failure {
-    message: String,
+pub(super) struct Failure {
+    pub(super) message: String,
     filename: String,
     dockerfile: Vec<u8>,
-    ranges: Vec<(u32, u32)>,
+    pub(super) ranges: Vec<(u32, u32)>,
 }
 
 impl Failure {
@@ -122,6 +122,18 @@ impl From<super::Error> for Failure {
 }
 
 async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failure> {
+    let attrs = attrs_from_env(std::env::vars());
+    let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
+    build_with(client, daemon, attrs, session).await
+}
+
+/// The build, given the frontend attributes and the session (the environment, when serving).
+pub(super) async fn build_with(
+    client: &mut Client,
+    daemon: &Daemon,
+    attrs: BTreeMap<String, String>,
+    session: String,
+) -> Result<gw::Result, Failure> {
     let build_platform = daemon
         .worker_platforms
         .first()
@@ -133,8 +145,6 @@ async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failu
             )
         })
         .unwrap_or_else(Platform::host);
-    let attrs = attrs_from_env(std::env::vars());
-    let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
     let opts = GatewayOptions::from_attrs(attrs, build_platform, session)
         .map_err(|e| Failure::plain(e.to_string()))?;
 
@@ -403,11 +413,19 @@ async fn resolve_images(
             log_name: format!("[internal] load metadata for {}", image.reference),
             ..ResolveImageConfigRequest::default()
         };
-        async move { (image.key(), client.resolve_image_config(request).await) }
+        let reference = image.reference.clone();
+        async move {
+            let answer = client.resolve_image_config(request).await;
+            (image.key(), reference, answer)
+        }
     });
     let mut bases = BTreeMap::new();
-    for (key, answer) in join_all(calls).await {
-        let resolved = answer?;
+    for (key, reference, answer) in join_all(calls).await {
+        // Like the official frontend, the error names the image it was about.
+        let resolved = answer.map_err(|e| {
+            let Failure { message, .. } = Failure::from(e);
+            Failure::plain(format!("{reference}: {message}"))
+        })?;
         let config = crate::image::Image::from_json(&resolved.config)
             .map_err(|e| Failure::plain(format!("invalid image config for {key}: {e}")))?;
         bases.insert(

@@ -14,6 +14,8 @@ pub mod errors;
 pub mod frontend;
 pub mod options;
 pub mod stdio;
+#[cfg(test)]
+mod tests;
 
 pub use frontend::serve;
 

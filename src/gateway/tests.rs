@@ -1,0 +1,366 @@
+//! The gateway against a fake daemon: the whole build sequence over a real gRPC connection
+//! (an in-memory pipe instead of stdio), and the faults a daemon can produce.
+
+use std::sync::{Arc, Mutex};
+
+use tonic::transport::{Endpoint, Server, Uri};
+use tonic::{Request, Response, Status};
+
+use crate::proto::moby::buildkit::v1::apicaps::ApiCap;
+use crate::proto::moby::buildkit::v1::frontend::{
+    self as gw,
+    llb_bridge_server::{LlbBridge, LlbBridgeServer},
+};
+use crate::proto::moby::buildkit::v1::types::WorkerRecord;
+use crate::proto::pb;
+
+use super::client::Client;
+use super::frontend::build_with;
+
+/// What the fake daemon answers.
+#[derive(Clone, Default)]
+struct FakeDaemon {
+    dockerfile: Vec<u8>,
+    /// `None`: ResolveImageConfig fails.
+    image_config: Option<Vec<u8>>,
+    /// Solve fails for definitions with an exec op (the main build, not the Dockerfile load).
+    fail_main_solve: bool,
+    solves: Arc<Mutex<Vec<gw::SolveRequest>>>,
+}
+
+fn has_exec(def: Option<&pb::Definition>) -> bool {
+    use prost::Message as _;
+    def.is_some_and(|d| {
+        d.def.iter().any(|bytes| {
+            pb::Op::decode(bytes.as_slice())
+                .is_ok_and(|op| matches!(op.op, Some(pb::op::Op::Exec(_))))
+        })
+    })
+}
+
+#[tonic::async_trait]
+impl LlbBridge for FakeDaemon {
+    async fn resolve_image_config(
+        &self,
+        _: Request<gw::ResolveImageConfigRequest>,
+    ) -> Result<Response<gw::ResolveImageConfigResponse>, Status> {
+        match &self.image_config {
+            Some(config) => Ok(Response::new(gw::ResolveImageConfigResponse {
+                digest: format!("sha256:{}", "ab".repeat(32)),
+                config: config.clone(),
+                r#ref: String::new(),
+            })),
+            None => Err(Status::unknown("registry down")),
+        }
+    }
+
+    async fn solve(
+        &self,
+        request: Request<gw::SolveRequest>,
+    ) -> Result<Response<gw::SolveResponse>, Status> {
+        let request = request.into_inner();
+        if self.fail_main_solve && has_exec(request.definition.as_ref()) {
+            return Err(Status::unknown(
+                "process \"/bin/sh -c false\" did not complete",
+            ));
+        }
+        let n = {
+            let mut solves = self.solves.lock().map_err(|_| Status::internal("lock"))?;
+            solves.push(request);
+            solves.len()
+        };
+        Ok(Response::new(gw::SolveResponse {
+            r#ref: String::new(),
+            result: Some(gw::Result {
+                result: Some(gw::result::Result::Ref(gw::Ref {
+                    id: format!("ref-{n}"),
+                    def: None,
+                })),
+                metadata: Default::default(),
+            }),
+        }))
+    }
+
+    async fn read_file(
+        &self,
+        request: Request<gw::ReadFileRequest>,
+    ) -> Result<Response<gw::ReadFileResponse>, Status> {
+        let request = request.into_inner();
+        if request.file_path == "Dockerfile" {
+            Ok(Response::new(gw::ReadFileResponse {
+                data: self.dockerfile.clone(),
+            }))
+        } else {
+            Err(Status::unknown(format!(
+                "open {}: no such file or directory",
+                request.file_path
+            )))
+        }
+    }
+
+    async fn read_dir(
+        &self,
+        _: Request<gw::ReadDirRequest>,
+    ) -> Result<Response<gw::ReadDirResponse>, Status> {
+        Err(Status::unimplemented("read_dir"))
+    }
+
+    async fn stat_file(
+        &self,
+        _: Request<gw::StatFileRequest>,
+    ) -> Result<Response<gw::StatFileResponse>, Status> {
+        Err(Status::unimplemented("stat_file"))
+    }
+
+    async fn ping(
+        &self,
+        _: Request<gw::PingRequest>,
+    ) -> Result<Response<gw::PongResponse>, Status> {
+        let cap = |id: &str| ApiCap {
+            id: id.into(),
+            enabled: true,
+            ..ApiCap::default()
+        };
+        Ok(Response::new(gw::PongResponse {
+            frontend_api_caps: vec![cap("solve.base"), cap("readfile")],
+            llb_caps: vec![cap("file.base"), cap("exec.meta.base")],
+            workers: vec![WorkerRecord {
+                id: "w0".into(),
+                labels: Default::default(),
+                platforms: vec![pb::Platform {
+                    os: "linux".into(),
+                    architecture: "amd64".into(),
+                    ..pb::Platform::default()
+                }],
+            }],
+        }))
+    }
+
+    async fn r#return(
+        &self,
+        _: Request<gw::ReturnRequest>,
+    ) -> Result<Response<gw::ReturnResponse>, Status> {
+        Ok(Response::new(gw::ReturnResponse {}))
+    }
+
+    async fn inputs(
+        &self,
+        _: Request<gw::InputsRequest>,
+    ) -> Result<Response<gw::InputsResponse>, Status> {
+        Err(Status::unimplemented("inputs"))
+    }
+
+    async fn warn(
+        &self,
+        _: Request<gw::WarnRequest>,
+    ) -> Result<Response<gw::WarnResponse>, Status> {
+        Ok(Response::new(gw::WarnResponse {}))
+    }
+}
+
+/// A client connected to `daemon` over an in-memory pipe.
+async fn connect(daemon: FakeDaemon) -> Client {
+    let (client_io, server_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        let incoming = tokio_stream::once(Ok::<_, std::io::Error>(server_io));
+        let _ = Server::builder()
+            .add_service(LlbBridgeServer::new(daemon))
+            .serve_with_incoming(incoming)
+            .await;
+    });
+    let pipe = Arc::new(Mutex::new(Some(client_io)));
+    let channel = Endpoint::from_static("http://fake.invalid")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let pipe = pipe.clone();
+            async move {
+                let io =
+                    pipe.lock().ok().and_then(|mut p| p.take()).ok_or_else(|| {
+                        std::io::Error::other("the fake daemon has one connection")
+                    })?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
+            }
+        }))
+        .await
+        .expect("connects");
+    Client::new(channel)
+}
+
+const BUSYBOX: &str = r#"{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
+
+fn daemon(dockerfile: &str) -> FakeDaemon {
+    FakeDaemon {
+        dockerfile: dockerfile.as_bytes().to_vec(),
+        image_config: Some(BUSYBOX.as_bytes().to_vec()),
+        ..FakeDaemon::default()
+    }
+}
+
+fn attrs(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn builds_and_returns_the_target_with_its_config() {
+    let fake = daemon(
+        "FROM busybox AS build\nRUN make\nFROM scratch\nCOPY --from=build /out /\nCMD [\"/app\"]\n",
+    );
+    let solves = fake.solves.clone();
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let result = build_with(&mut client, &pong, attrs(&[("cmdline", "x")]), "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let Some(gw::result::Result::Ref(reference)) = result.result else {
+        panic!("no ref")
+    };
+    // Dockerfile load, .dockerignore load, then the main build.
+    assert_eq!(reference.id, "ref-3");
+    let config: serde_json::Value =
+        serde_json::from_slice(&result.metadata["containerimage.config"]).expect("json");
+    assert_eq!(config["config"]["Cmd"], serde_json::json!(["/app"]));
+    assert_eq!(config["architecture"], "amd64");
+    let solves = solves.lock().expect("lock");
+    let local = |i: usize| -> Vec<String> {
+        use prost::Message as _;
+        let def = solves[i].definition.as_ref().expect("definition");
+        def.def
+            .iter()
+            .filter_map(|b| pb::Op::decode(b.as_slice()).ok())
+            .filter_map(|op| match op.op {
+                Some(pb::op::Op::Source(s)) => Some(format!(
+                    "{} {}",
+                    s.identifier,
+                    s.attrs.get("local.session").cloned().unwrap_or_default()
+                )),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(local(0), ["local://dockerfile s1"]);
+    assert_eq!(local(1), ["local://context s1"]);
+    assert!(has_exec(solves[2].definition.as_ref()));
+}
+
+#[tokio::test]
+async fn a_failed_image_resolution_is_the_build_error() {
+    let fake = FakeDaemon {
+        image_config: None,
+        ..daemon("FROM busybox\nRUN true\n")
+    };
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let failure = build_with(
+        &mut client,
+        &pong,
+        attrs(&[("cmdline", "x")]),
+        String::new(),
+    )
+    .await
+    .expect_err("fails");
+    assert_eq!(
+        failure.message,
+        "docker.io/library/busybox:latest: registry down"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_solve_is_the_build_error() {
+    let fake = FakeDaemon {
+        fail_main_solve: true,
+        ..daemon("FROM busybox\nRUN false\n")
+    };
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let failure = build_with(
+        &mut client,
+        &pong,
+        attrs(&[("cmdline", "x")]),
+        String::new(),
+    )
+    .await
+    .expect_err("fails");
+    assert!(
+        failure.message.contains("did not complete"),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test]
+async fn dockerfile_errors_name_the_line() {
+    let mut client = connect(daemon("FROM busybox\nRUNN x\n")).await;
+    let pong = client.ping().await.expect("ping");
+    let failure = build_with(
+        &mut client,
+        &pong,
+        attrs(&[("cmdline", "x")]),
+        String::new(),
+    )
+    .await
+    .expect_err("fails");
+    assert_eq!(
+        failure.message,
+        "dockerfile parse error on line 2: unknown instruction: RUNN (did you mean RUN?)"
+    );
+    assert_eq!(failure.ranges, [(2, 2)]);
+}
+
+#[tokio::test]
+async fn unknown_requests_and_missing_caps_are_refused() {
+    let cases = [
+        (
+            ("requestid", "frontend.nope"),
+            "unsupported request frontend.nope",
+        ),
+        (
+            ("frontend.caps", "moby.buildkit.frontend.x"),
+            "unsupported frontend capability moby.buildkit.frontend.x",
+        ),
+        (
+            ("context:alpine", "docker-image://alpine"),
+            "named context \"alpine\" (--build-context) is not supported by stager yet",
+        ),
+    ];
+    for ((key, value), want) in cases {
+        let mut client = connect(daemon("FROM busybox\n")).await;
+        let pong = client.ping().await.expect("ping");
+        let failure = build_with(
+            &mut client,
+            &pong,
+            attrs(&[("cmdline", "x"), (key, value)]),
+            String::new(),
+        )
+        .await
+        .expect_err("fails");
+        assert_eq!(failure.message, want, "{key}={value}");
+    }
+}
+
+#[tokio::test]
+async fn a_daemon_that_went_away_is_an_error_not_a_hang() {
+    let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    drop(server_io);
+    let pipe = Arc::new(Mutex::new(Some(client_io)));
+    let channel = Endpoint::from_static("http://fake.invalid")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let pipe = pipe.clone();
+            async move {
+                let io = pipe
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.take())
+                    .ok_or_else(|| std::io::Error::other("gone"))?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
+            }
+        }))
+        .await;
+    // Either the connection or the first call fails; neither may hang.
+    if let Ok(channel) = channel {
+        let mut client = Client::new(channel);
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(20), client.ping()).await;
+        assert!(matches!(answer, Ok(Err(_))), "ping must fail promptly");
+    }
+}
