@@ -100,10 +100,7 @@ impl Dispatcher<'_> {
                 self.context.clone()
             }
             Some(Base::Stage(i)) => self
-                .done
-                .get(*i)
-                .and_then(|s| s.as_ref())
-                .map(|s| s.state.clone())
+                .stage_output(*i)
                 .ok_or_else(|| format!("stage {i} was not converted before use"))?,
             Some(Base::Scratch) => llb::State::scratch(),
             Some(Base::Image(r)) => {

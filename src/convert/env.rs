@@ -24,6 +24,11 @@ impl EnvList {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Bytes of all `KEY=VALUE` entries.
+    pub fn byte_len(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + v.len() + 1).sum()
+    }
+
     /// `KEY=VALUE` strings in order, as ExecOp `meta.env` wants them.
     pub fn to_strings(&self) -> Vec<String> {
         self.0.iter().map(|(k, v)| format!("{k}={v}")).collect()

@@ -40,8 +40,8 @@ impl Dispatcher<'_> {
         let mut triggers = Vec::new();
         let mut st = match &stage.base {
             Base::Stage(parent) => {
-                let mut st = self.done[*parent]
-                    .clone()
+                let mut st = self
+                    .take_base(*parent)
                     .ok_or_else(|| at(format!("stage {parent} was not converted before use")))?;
                 triggers = st.image.config.on_build.take().unwrap_or_default();
                 st.cmd_set = false;

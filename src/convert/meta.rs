@@ -21,6 +21,18 @@ impl Dispatcher<'_> {
         _stage: &Stage,
         ins: &Instruction,
     ) -> Result<(), String> {
+        let result = self.meta_kind(st, ins);
+        if st.env.byte_len() > super::MAX_DEFINITION {
+            return Err(format!(
+                "the environment of this stage exceeds {} MiB, more than BuildKit accepts",
+                super::MAX_DEFINITION >> 20
+            ));
+        }
+        result
+    }
+
+    /// The instruction's effect on the config and the variables.
+    fn meta_kind(&mut self, st: &mut StageState, ins: &Instruction) -> Result<(), String> {
         let expand = |word: &str, st: &StageState| {
             self.lexer
                 .process_word(word, &st.env)

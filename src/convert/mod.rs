@@ -29,6 +29,11 @@ use crate::shell::Lexer;
 pub use env::EnvList;
 use stage::StageState;
 
+/// BuildKit takes a definition in one gRPC message of at most 16 MiB; doubling variables can
+/// ask for far more (every RUN carries the whole environment), so conversion stops there
+/// with an error instead of building gigabytes that could never be sent.
+pub const MAX_DEFINITION: usize = 16 << 20;
+
 /// A base image as the daemon resolved it.
 #[derive(Clone, Debug)]
 pub struct BaseImage {
@@ -163,8 +168,15 @@ struct Dispatcher<'p> {
     lexer: Lexer,
     context: llb::State,
     context_paths: BTreeSet<String>,
-    /// Dispatched stages by index.
+    /// Dispatched stages by index, kept while a later stage still starts FROM them.
     done: Vec<Option<StageState>>,
+    /// The filesystem of every dispatched stage, for COPY --from and RUN --mount from.
+    outputs: Vec<Option<llb::State>>,
+    /// How many reachable stages still start FROM each stage: the last one takes the state
+    /// instead of cloning it, so a chain of stages stays linear in time and memory.
+    base_users: Vec<usize>,
+    /// Bytes of environment and arguments written into ExecOps so far (see [`MAX_DEFINITION`]).
+    emitted: usize,
     /// Whether progress names carry the stage name (more than one state in the build).
     named: bool,
 }
@@ -198,6 +210,17 @@ impl<'p> Dispatcher<'p> {
             context,
             context_paths: BTreeSet::new(),
             done: vec![None; plan.stages.len()],
+            emitted: 0,
+            outputs: vec![None; plan.stages.len()],
+            base_users: {
+                let mut users = vec![0; plan.stages.len()];
+                for stage in plan.reachable_stages() {
+                    if let Base::Stage(parent) = stage.base {
+                        users[parent] += 1;
+                    }
+                }
+                users
+            },
             named: plan.stages.len() + implicit.len() > 1 || mounts,
         }
     }
@@ -212,6 +235,7 @@ impl<'p> Dispatcher<'p> {
             for step in &stage.steps {
                 self.dispatch(&mut st, stage, step)?;
             }
+            self.outputs[stage.index] = Some(st.state.clone());
             self.done[stage.index] = Some(st);
         }
         let target = self.done[self.plan.target].take().ok_or_else(|| Error {
@@ -247,6 +271,23 @@ impl<'p> Dispatcher<'p> {
             }
             Kind::From(_) => Err(at("unexpected FROM inside a stage".into())),
             _ => self.meta_step(st, stage, ins).map_err(at),
+        }
+    }
+
+    /// The filesystem a dispatched stage produced.
+    fn stage_output(&self, index: usize) -> Option<llb::State> {
+        self.outputs.get(index).cloned().flatten()
+    }
+
+    /// The full state of a dispatched stage for a stage starting FROM it: moved out to the
+    /// last such stage (unless it is the target), cloned for the others.
+    fn take_base(&mut self, index: usize) -> Option<StageState> {
+        let users = self.base_users.get_mut(index)?;
+        *users = users.saturating_sub(1);
+        if *users == 0 && index != self.plan.target {
+            self.done.get_mut(index)?.take()
+        } else {
+            self.done.get(index)?.clone()
         }
     }
 

@@ -149,8 +149,8 @@ impl Dispatcher<'_> {
         ins: &Instruction,
     ) -> Result<llb::State, String> {
         match base {
-            Base::Stage(i) => (self.done.get(*i).and_then(Option::as_ref))
-                .map(|s| s.state.clone())
+            Base::Stage(i) => self
+                .stage_output(*i)
                 .ok_or_else(|| format!("stage {i} was not converted before use")),
             Base::Scratch => Ok(llb::State::scratch()),
             Base::Image(r) => self

@@ -83,6 +83,14 @@ impl Dispatcher<'_> {
             ins.original.trim().to_string(),
         );
         meta.platform = Some(super::from::llb_platform(&st.platform));
+        self.emitted += st.env.byte_len() + args.iter().map(String::len).sum::<usize>();
+        if self.emitted > super::MAX_DEFINITION {
+            return Err(format!(
+                "the build definition would exceed {} MiB, the most BuildKit accepts (the environment of this RUN is {} bytes)",
+                super::MAX_DEFINITION >> 20,
+                st.env.byte_len()
+            ));
+        }
         let mut mounts: Vec<llb::Mount> = pipes.into_iter().chain(extra.mounts).collect();
         // Like the official frontend: shm-size only where the daemon can size a tmpfs.
         if opts.shm_size > 0 && self.ctx.llb_caps.contains("exec.mount.tmpfs.size") {

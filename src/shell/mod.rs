@@ -48,7 +48,7 @@ pub const MAX_NESTING: usize = 64;
 
 /// The most bytes that substitutions may produce while expanding one word (a nested result
 /// counts at every level), so that nested `${V//p/r}` cannot grow without bound.
-pub const MAX_EXPANDED_LEN: usize = 16 << 20;
+pub const MAX_EXPANDED_LEN: usize = 1 << 20;
 
 /// Expansion settings: the escape token and BuildKit's `Lex` options.
 #[derive(Debug, Clone, PartialEq, Eq)]
