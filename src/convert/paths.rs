@@ -15,18 +15,7 @@ pub fn normalize(parent: &str, p: &str, keep_slash: bool) -> String {
     } else {
         format!("{parent}/{p}")
     };
-    let mut out = clean(&joined);
-    if keep_slash {
-        if p.ends_with('/') && !out.ends_with('/') {
-            out.push('/');
-        } else if p.ends_with("/.") {
-            if out != "/" {
-                out.push('/');
-            }
-            out.push('.');
-        }
-    }
-    out
+    crate::llb::path::keep_trailing(clean(&joined), p, keep_slash)
 }
 
 /// The absolute COPY destination for `dest` under working directory `workdir`.

@@ -158,6 +158,26 @@ impl LlbBridge for FakeDaemon {
     }
 }
 
+/// A gRPC channel over one end of an in-memory pipe (as the frontend's is over stdio).
+async fn channel_over(
+    io: tokio::io::DuplexStream,
+) -> Result<tonic::transport::Channel, tonic::transport::Error> {
+    let pipe = Arc::new(Mutex::new(Some(io)));
+    Endpoint::from_static("http://fake.invalid")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let pipe = pipe.clone();
+            async move {
+                let io = pipe
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.take())
+                    .ok_or_else(|| std::io::Error::other("the pipe has one connection"))?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
+            }
+        }))
+        .await
+}
+
 /// A client connected to `daemon` over an in-memory pipe.
 async fn connect(daemon: FakeDaemon) -> Client {
     let (client_io, server_io) = tokio::io::duplex(1 << 20);
@@ -168,21 +188,7 @@ async fn connect(daemon: FakeDaemon) -> Client {
             .serve_with_incoming(incoming)
             .await;
     });
-    let pipe = Arc::new(Mutex::new(Some(client_io)));
-    let channel = Endpoint::from_static("http://fake.invalid")
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let pipe = pipe.clone();
-            async move {
-                let io =
-                    pipe.lock().ok().and_then(|mut p| p.take()).ok_or_else(|| {
-                        std::io::Error::other("the fake daemon has one connection")
-                    })?;
-                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
-            }
-        }))
-        .await
-        .expect("connects");
-    Client::new(channel)
+    Client::new(channel_over(client_io).await.expect("connects"))
 }
 
 const BUSYBOX: &str = r#"{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
@@ -343,20 +349,7 @@ async fn unknown_requests_and_missing_caps_are_refused() {
 async fn a_daemon_that_went_away_is_an_error_not_a_hang() {
     let (client_io, server_io) = tokio::io::duplex(1 << 16);
     drop(server_io);
-    let pipe = Arc::new(Mutex::new(Some(client_io)));
-    let channel = Endpoint::from_static("http://fake.invalid")
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let pipe = pipe.clone();
-            async move {
-                let io = pipe
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.take())
-                    .ok_or_else(|| std::io::Error::other("gone"))?;
-                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
-            }
-        }))
-        .await;
+    let channel = channel_over(client_io).await;
     // Either the connection or the first call fails; neither may hang.
     if let Ok(channel) = channel {
         let mut client = Client::new(channel);

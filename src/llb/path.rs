@@ -3,11 +3,15 @@
 
 /// Go's `normalizePath` with `/` as the working directory.
 pub(crate) fn normalize(p: &str, keep_slash: bool) -> String {
-    let mut out = join_root(&clean(p));
+    keep_trailing(join_root(&clean(p)), p, keep_slash)
+}
+
+/// Keeps a trailing `/` or `/.` of `original` on the cleaned `out`, as Go's `normalizePath`.
+pub(crate) fn keep_trailing(mut out: String, original: &str, keep_slash: bool) -> String {
     if keep_slash {
-        if p.ends_with('/') && !out.ends_with('/') {
+        if original.ends_with('/') && !out.ends_with('/') {
             out.push('/');
-        } else if p.ends_with("/.") {
+        } else if original.ends_with("/.") {
             if out != "/" {
                 out.push('/');
             }
