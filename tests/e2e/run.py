@@ -252,6 +252,7 @@ class Case:
     expect: list[list[str]] | None
     ratio: tuple[str, float] | None
     needs_stager: bool
+    forbid: list[str] = field(default_factory=list)
     result: "Result | None" = None
 
 
@@ -276,7 +277,10 @@ def load_case(d: Path) -> Case:
     if (d / "max-time-ratio").exists():
         ref, r = (d / "max-time-ratio").read_text().split()
         ratio = (ref, float(r))
-    return Case(d.name, d, text, args, expect, ratio, (d / "needs-stager").exists())
+    forbid = []
+    if (d / "forbid").exists():
+        forbid = [l for l in (d / "forbid").read_text().splitlines() if l and not l.startswith("#")]
+    return Case(d.name, d, text, args, expect, ratio, (d / "needs-stager").exists(), forbid)
 
 
 def parse_expect(line: str) -> list[str]:
@@ -314,6 +318,8 @@ def run_case(case: Case) -> Result:
         s = docker_build(case.name, "stager", stager_dockerfile(case), case.dir, case.args)
         res.seconds["stager"] = s.seconds
         tags.append(s.tag)
+        if case.forbid and s.ok:
+            res.problems += check_forbidden(case, s)
         if case.expect is not None:
             res.problems = check_expect(case, s)
         else:
@@ -337,6 +343,20 @@ def run_case(case: Case) -> Result:
     if res.problems:
         (case_out / "problems.txt").write_text("\n".join(res.problems) + "\n")
     return res
+
+
+def check_forbidden(case: Case, s: Build) -> list[str]:
+    """Strings (secret values) that must appear nowhere: not in the image (layers, config,
+    history, as `docker save` writes them) and not in the build's progress output."""
+    saved = subprocess.run([DOCKER, "save", s.tag], stdout=subprocess.PIPE, check=True).stdout
+    out = []
+    for text in case.forbid:
+        needle = text.encode()
+        if needle in saved:
+            out.append(f"forbidden text {text!r} is in the image")
+        if text in s.output:
+            out.append(f"forbidden text {text!r} is in the progress output")
+    return out
 
 
 def check_expect(case: Case, s: Build) -> list[str]:
