@@ -191,6 +191,17 @@ async fn connect(daemon: FakeDaemon) -> Client {
     Client::new(channel_over(client_io).await.expect("connects"))
 }
 
+/// Runs a build against `fake` (as if reached through `# syntax`) that must fail.
+async fn failing_build(fake: FakeDaemon, extra: &[(&str, &str)]) -> super::frontend::Failure {
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let mut all = attrs(&[("cmdline", "x")]);
+    all.extend(attrs(extra));
+    build_with(&mut client, &pong, all, String::new())
+        .await
+        .expect_err("fails")
+}
+
 const BUSYBOX: &str = r#"{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
 
 fn daemon(dockerfile: &str) -> FakeDaemon {
@@ -256,16 +267,7 @@ async fn a_failed_image_resolution_is_the_build_error() {
         image_config: None,
         ..daemon("FROM busybox\nRUN true\n")
     };
-    let mut client = connect(fake).await;
-    let pong = client.ping().await.expect("ping");
-    let failure = build_with(
-        &mut client,
-        &pong,
-        attrs(&[("cmdline", "x")]),
-        String::new(),
-    )
-    .await
-    .expect_err("fails");
+    let failure = failing_build(fake, &[]).await;
     assert_eq!(
         failure.message,
         "docker.io/library/busybox:latest: registry down"
@@ -278,16 +280,7 @@ async fn a_failed_solve_is_the_build_error() {
         fail_main_solve: true,
         ..daemon("FROM busybox\nRUN false\n")
     };
-    let mut client = connect(fake).await;
-    let pong = client.ping().await.expect("ping");
-    let failure = build_with(
-        &mut client,
-        &pong,
-        attrs(&[("cmdline", "x")]),
-        String::new(),
-    )
-    .await
-    .expect_err("fails");
+    let failure = failing_build(fake, &[]).await;
     assert!(
         failure.message.contains("did not complete"),
         "{}",
@@ -297,16 +290,7 @@ async fn a_failed_solve_is_the_build_error() {
 
 #[tokio::test]
 async fn dockerfile_errors_name_the_line() {
-    let mut client = connect(daemon("FROM busybox\nRUNN x\n")).await;
-    let pong = client.ping().await.expect("ping");
-    let failure = build_with(
-        &mut client,
-        &pong,
-        attrs(&[("cmdline", "x")]),
-        String::new(),
-    )
-    .await
-    .expect_err("fails");
+    let failure = failing_build(daemon("FROM busybox\nRUNN x\n"), &[]).await;
     assert_eq!(
         failure.message,
         "dockerfile parse error on line 2: unknown instruction: RUNN (did you mean RUN?)"
@@ -331,16 +315,7 @@ async fn unknown_requests_and_missing_caps_are_refused() {
         ),
     ];
     for ((key, value), want) in cases {
-        let mut client = connect(daemon("FROM busybox\n")).await;
-        let pong = client.ping().await.expect("ping");
-        let failure = build_with(
-            &mut client,
-            &pong,
-            attrs(&[("cmdline", "x"), (key, value)]),
-            String::new(),
-        )
-        .await
-        .expect_err("fails");
+        let failure = failing_build(daemon("FROM busybox\n"), &[(key, value)]).await;
         assert_eq!(failure.message, want, "{key}={value}");
     }
 }
@@ -349,11 +324,14 @@ async fn unknown_requests_and_missing_caps_are_refused() {
 async fn a_daemon_that_went_away_is_an_error_not_a_hang() {
     let (client_io, server_io) = tokio::io::duplex(1 << 16);
     drop(server_io);
-    let channel = channel_over(client_io).await;
     // Either the connection or the first call fails; neither may hang.
+    let limit = std::time::Duration::from_secs(20);
+    let channel = tokio::time::timeout(limit, channel_over(client_io))
+        .await
+        .expect("connecting must not hang");
     if let Ok(channel) = channel {
         let mut client = Client::new(channel);
-        let answer = tokio::time::timeout(std::time::Duration::from_secs(20), client.ping()).await;
+        let answer = tokio::time::timeout(limit, client.ping()).await;
         assert!(matches!(answer, Ok(Err(_))), "ping must fail promptly");
     }
 }
