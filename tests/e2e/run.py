@@ -27,7 +27,7 @@ Case files:
                   other case's build (same side). Timed cases run alone, after the others.
   needs-stager    skip the case when E2E_FRONTEND=builtin (the built-in frontend cannot do it).
 
-Environment: DOCKER (/usr/bin/docker), E2E_IMAGE (myorg/frontend), E2E_FRONTEND (stager|builtin),
+Environment: DOCKER (/usr/bin/docker), E2E_IMAGE (myorg/frontend), E2E_TAG_PREFIX (stager-e2e), E2E_FRONTEND (stager|builtin),
 E2E_JOBS (cases built at once, default 3), E2E_TIMEOUT (seconds per build, default 300),
 E2E_KEEP=1 (keep the images), E2E_OUT (logs, default <repo>/.e2e). Arguments: case names to run
 (default all).
@@ -65,6 +65,8 @@ JOBS = max(1, int(os.environ.get("E2E_JOBS", "3")))
 TIMEOUT = int(os.environ.get("E2E_TIMEOUT", "300"))
 KEEP = os.environ.get("E2E_KEEP", "") not in ("", "0")
 OUT = Path(os.environ.get("E2E_OUT", REPO / ".e2e"))
+# Several checkouts may test against one daemon at once: each gives its own prefix.
+TAG_PREFIX = os.environ.get("E2E_TAG_PREFIX", "stager-e2e")
 
 CONFIG_FIELDS = [
     "Env", "Cmd", "Entrypoint", "WorkingDir", "User", "Labels", "ExposedPorts", "Volumes",
@@ -92,7 +94,7 @@ class Build:
 
 
 def docker_build(case: str, side: str, dockerfile: Path, context: Path, args: list[str]) -> Build:
-    tag = f"stager-e2e/{case.lower()}:{side}"
+    tag = f"{TAG_PREFIX}/{case.lower()}:{side}"
     cmd = [DOCKER, "build", "--no-cache", "--progress=plain", "-f", str(dockerfile), "-t", tag,
            *args, str(context)]
     env = dict(os.environ, DOCKER_BUILDKIT="1")
