@@ -34,11 +34,7 @@ impl Dispatcher<'_> {
                 "{keyword} --exclude needs a BuildKit with file.copy.includeexcludepatterns (v0.9 or later)"
             ));
         }
-        let expand = |word: &str| {
-            self.lexer
-                .process_word(word, &st.env)
-                .map_err(|e| e.to_string())
-        };
+        let expand = |word: &str| self.expand_checked(word, st, ins);
         // Here-document sources are inline files; the other words are paths.
         let mut inline = Vec::new();
         let mut paths = Vec::new();

@@ -6,6 +6,7 @@
 //! (stage start), `run`, `copy`, `meta` (everything that only changes the config). `convert`
 //! never re-reads Dockerfile text and does no I/O.
 
+mod checks;
 mod copy;
 mod env;
 mod from;
@@ -80,15 +81,32 @@ pub fn convert(
     bases: &BTreeMap<String, BaseImage>,
     ctx: &Context<'_>,
 ) -> Result<Converted, Error> {
+    convert_checked(plan, escape, bases, ctx, None)
+}
+
+/// [`convert`], reporting the build checks of dispatch into `lint`.
+pub fn convert_checked(
+    plan: &Plan,
+    escape: char,
+    bases: &BTreeMap<String, BaseImage>,
+    ctx: &Context<'_>,
+    lint: Option<&crate::lint::Sink>,
+) -> Result<Converted, Error> {
+    let reported = lint.map_or(0, crate::lint::Sink::len);
     // The context source's followpaths depend on every COPY of every stage, which are only known
     // after dispatch: dispatch once to learn them, then again with the final context source.
-    let first = Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, None)).run()?;
+    let first = Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, None), lint).run()?;
     let follow = first.context_paths.clone();
     // With no context path, or with `/` among them, the first pass's source was already right.
     let out = if follow.is_empty() || follow.contains("/") {
         first
     } else {
-        Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, Some(&follow))).run()?
+        // The second pass reports the same findings again.
+        if let Some(sink) = lint {
+            sink.truncate(reported);
+        }
+        let source = context_source(ctx, Some(&follow));
+        Dispatcher::new(plan, escape, bases, ctx, source, lint).run()?
     };
     let mut image = out.image;
     finalize_image(&mut image, ctx.options);
@@ -179,6 +197,8 @@ struct Dispatcher<'p> {
     emitted: usize,
     /// Whether progress names carry the stage name (more than one state in the build).
     named: bool,
+    /// Where build checks report, when they are wanted.
+    lint: Option<&'p crate::lint::Sink>,
 }
 
 impl<'p> Dispatcher<'p> {
@@ -188,6 +208,7 @@ impl<'p> Dispatcher<'p> {
         bases: &'p BTreeMap<String, BaseImage>,
         ctx: &'p Context<'p>,
         context: llb::State,
+        lint: Option<&'p crate::lint::Sink>,
     ) -> Self {
         let implicit: BTreeSet<String> = plan
             .stages
@@ -222,6 +243,7 @@ impl<'p> Dispatcher<'p> {
                 users
             },
             named: plan.stages.len() + implicit.len() > 1 || mounts,
+            lint,
         }
     }
 

@@ -151,6 +151,24 @@ fn find_target(names: &[Option<String>], target: Option<&str>) -> Result<usize, 
         })
 }
 
+/// The global ARG scope alone (automatic args, build args, ARGs before the first FROM), for
+/// checks that look at FROM lines without a full plan.
+pub fn global_args(
+    instructions: &[Instruction],
+    escape: char,
+    opts: &BuildOptions,
+) -> Result<GlobalArgs, Error> {
+    let (globals, groups) = split_stages(instructions)?;
+    let last_name = groups.last().and_then(|(from, _)| match &from.kind {
+        Kind::From(f) => f.name.clone(),
+        _ => None,
+    });
+    let target_stage = (opts.target.clone().map(|t| t.to_ascii_lowercase()))
+        .or(last_name)
+        .unwrap_or_else(|| "default".into());
+    resolve_global_args(globals, &Lexer::new(escape), opts, &target_stage)
+}
+
 fn resolve_global_args(
     globals: Vec<&Instruction>,
     lexer: &Lexer,

@@ -11,7 +11,7 @@ mod args;
 mod build;
 
 pub use args::{GlobalArgs, Vars, automatic_args};
-pub use build::plan;
+pub use build::{global_args, plan};
 
 use crate::image::{Platform, Reference};
 use crate::instructions::Instruction;
