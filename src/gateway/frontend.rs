@@ -93,7 +93,7 @@ pub(super) struct Failure {
 }
 
 impl Failure {
-    fn plain(message: impl Into<String>) -> Failure {
+    pub(super) fn plain(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             filename: String::new(),
@@ -165,6 +165,18 @@ pub(super) async fn build_with(
         }
     }
     if let Some(request) = &opts.request_id {
+        if request == super::lint::REQUEST {
+            let ignore = match &loaded.dockerignore {
+                Some(bytes) => Some(bytes.clone()),
+                None => load_context_dockerignore(client, &opts).await?,
+            };
+            let mut lint_opts = opts.build.clone();
+            if let Some(bytes) = ignore {
+                lint_opts.excludes = pipeline::dockerignore_patterns(&bytes);
+            }
+            return super::lint::answer(client, &lint_opts, &loaded.bytes, &loaded.definition)
+                .await;
+        }
         return subrequest(request, &loaded.bytes, &opts.build);
     }
     // Not forwarded: whatever the client needs must be implemented here, or the build
@@ -195,6 +207,8 @@ pub(super) async fn build_with(
         ranges: e.ranges(),
     };
     let parsed = pipeline::parse(&loaded.bytes).map_err(with_location)?;
+    let mut checks =
+        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
     let source_info = pb::SourceInfo {
         filename: build_opts.filename.clone(),
         data: loaded.bytes.clone(),
@@ -218,8 +232,14 @@ pub(super) async fn build_with(
             llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),
             source_info: Some(source_info.clone()),
         };
-        let converted = pipeline::convert(&plan, parsed.dockerfile.escape, &bases, &ctx)
-            .map_err(with_location)?;
+        // Checks run for the first platform only, as in the official frontend.
+        let sink = checks.as_ref().map(|c| &c.sink);
+        let converted =
+            crate::convert::convert_checked(&plan, parsed.dockerfile.escape, &bases, &ctx, sink)
+                .map_err(|e| with_location(e.into()))?;
+        if let Some(checks) = checks.take() {
+            checks.finish(client, daemon, &source_info).await?;
+        }
         let result = client
             .solve(gw::SolveRequest {
                 definition: Some(converted.definition.clone()),
@@ -394,7 +414,7 @@ async fn load_context_dockerignore(
 }
 
 /// Resolves every base image concurrently; tonic multiplexes the calls on one connection.
-async fn resolve_images(
+pub(super) async fn resolve_images(
     client: &Client,
     images: &[pipeline::ImageRequest],
     opts: &crate::options::BuildOptions,

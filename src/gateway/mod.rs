@@ -12,6 +12,9 @@ pub mod caps;
 pub mod client;
 pub mod errors;
 pub mod frontend;
+mod lint;
+#[cfg(test)]
+mod lint_tests;
 pub mod options;
 pub mod stdio;
 #[cfg(test)]
