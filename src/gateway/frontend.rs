@@ -90,6 +90,8 @@ pub(super) struct Failure {
     filename: String,
     dockerfile: Vec<u8>,
     pub(super) ranges: Vec<(u32, u32)>,
+    /// Typed details besides the source location.
+    pub(super) details: Vec<prost_types::Any>,
 }
 
 impl Failure {
@@ -99,6 +101,7 @@ impl Failure {
             filename: String::new(),
             dockerfile: Vec::new(),
             ranges: Vec::new(),
+            details: Vec::new(),
         }
     }
 
@@ -108,7 +111,9 @@ impl Failure {
             data: &self.dockerfile,
             ranges: self.ranges.clone(),
         });
-        errors::status(self.message, location)
+        let mut status = errors::status(self.message, location);
+        status.details.extend(self.details);
+        status
     }
 }
 
@@ -205,6 +210,7 @@ pub(super) async fn build_with(
         filename: build_opts.filename.clone(),
         dockerfile: loaded.bytes.clone(),
         ranges: e.ranges(),
+        details: Vec::new(),
     };
     let parsed = pipeline::parse(&loaded.bytes).map_err(with_location)?;
     let mut checks =
@@ -300,13 +306,16 @@ fn subrequest(
 ) -> Result<gw::Result, Failure> {
     use crate::outline::{self, Request};
     let Some(request) = Request::from_name(name) else {
-        return Err(Failure::plain(format!("unsupported request {name}")));
+        let mut failure = Failure::plain(format!("unsupported request {name}"));
+        failure.details.push(errors::subrequest_detail(name));
+        return Err(failure);
     };
     let failure = |e: pipeline::Error| Failure {
         message: e.located_message(&opts.filename),
         filename: opts.filename.clone(),
         dockerfile: bytes.to_vec(),
         ranges: e.ranges(),
+        details: Vec::new(),
     };
     let answer = match request {
         Request::Describe => outline::describe(),

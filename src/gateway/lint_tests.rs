@@ -132,3 +132,13 @@ async fn check_error_true_fails_the_build() {
         "failed to parse check options: invalid check option \"bogus\""
     );
 }
+
+#[tokio::test]
+async fn unknown_subrequests_carry_the_typed_detail_buildx_retries_on() {
+    let failure = failing_build(daemon("FROM busybox\n"), &[("requestid", "frontend.nope")]).await;
+    assert_eq!(failure.message, "unsupported request frontend.nope");
+    assert_eq!(
+        failure.details[0].type_url,
+        "github.com/moby/buildkit/errdefs.Subrequest+json"
+    );
+}
