@@ -198,6 +198,7 @@ fn main() -> ExitCode {
                 &p.parsed.instructions,
                 &p.opts,
                 &p.bytes,
+                &BTreeMap::new(),
             );
             Ok(pick(&outline.answer(), format))
         })),

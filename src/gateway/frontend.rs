@@ -182,6 +182,9 @@ pub(super) async fn build_with(
             return super::lint::answer(client, &lint_opts, &loaded.bytes, &loaded.definition)
                 .await;
         }
+        if request == "frontend.outline" {
+            return outline_answer(client, &loaded.bytes, &opts.build).await;
+        }
         return subrequest(request, &loaded.bytes, &opts.build);
     }
     // Not forwarded: whatever the client needs must be implemented here, or the build
@@ -334,6 +337,39 @@ fn subrequest(
     Ok(gw::Result {
         result: None,
         metadata: answer.metadata(),
+    })
+}
+
+/// `frontend.outline` with the target's base images resolved, as the official frontend does:
+/// stage ARG defaults expand against their base image's ENV.
+async fn outline_answer(
+    client: &Client,
+    bytes: &[u8],
+    opts: &crate::options::BuildOptions,
+) -> Result<gw::Result, Failure> {
+    let failure = |e: pipeline::Error| Failure {
+        message: e.located_message(&opts.filename),
+        filename: opts.filename.clone(),
+        dockerfile: bytes.to_vec(),
+        ranges: e.ranges(),
+        details: Vec::new(),
+    };
+    let parsed = pipeline::parse(bytes).map_err(failure)?;
+    let plan = pipeline::plan(&parsed, opts).map_err(failure)?;
+    let resolved = resolve_images(client, &plan.base_images(), opts).await?;
+    let configs: BTreeMap<String, crate::image::Image> =
+        (resolved.into_iter()).map(|(k, b)| (k, b.config)).collect();
+    let outline = crate::outline::outline(
+        &plan,
+        &parsed.dockerfile,
+        &parsed.instructions,
+        opts,
+        bytes,
+        &configs,
+    );
+    Ok(gw::Result {
+        result: None,
+        metadata: outline.answer().metadata(),
     })
 }
 

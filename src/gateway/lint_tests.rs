@@ -142,3 +142,15 @@ async fn unknown_subrequests_carry_the_typed_detail_buildx_retries_on() {
         "github.com/moby/buildkit/errdefs.Subrequest+json"
     );
 }
+
+#[tokio::test]
+async fn outline_expands_stage_args_against_the_resolved_base_image() {
+    let fake = daemon("FROM busybox\n# P where to look\nARG P=$PATH:/x\nRUN echo $P\n");
+    let result = build(fake, &[("requestid", "frontend.outline")]).await;
+    let json: serde_json::Value =
+        serde_json::from_slice(&result.metadata["result.json"]).expect("json");
+    assert_eq!(json["args"][0]["name"], "P");
+    // busybox's config (the fake daemon's) sets PATH=/bin.
+    assert_eq!(json["args"][0]["value"], "/bin:/x");
+    assert_eq!(json["args"][0]["description"], "where to look");
+}

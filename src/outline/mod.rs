@@ -93,7 +93,8 @@ pub fn answer(
         Request::Targets => targets(dockerfile, instructions, source),
         Request::Outline => {
             let plan = plan::plan(instructions, dockerfile.escape, opts)?;
-            Ok(outline(&plan, dockerfile, instructions, opts, source).answer())
+            let none = BTreeMap::new();
+            Ok(outline(&plan, dockerfile, instructions, opts, source, &none).answer())
         }
     }
 }
