@@ -284,7 +284,11 @@ fn build_tools_in_final_stage(plan: &Plan, sink: &Sink) {
             let tools: Vec<&str> = cmds.iter().flat_map(|c| compilers(c)).collect();
             let mut what = Vec::new();
             if !tools.is_empty() && !removed {
-                what.push(format!("installs {}", tools.join(", ")));
+                what.push(format!(
+                    "installs {}: compile in a builder stage and COPY --from it only what the \
+                     image needs at run time",
+                    tools.join(", ")
+                ));
             }
             let apt = cmds
                 .iter()
@@ -321,10 +325,9 @@ fn build_tools_in_final_stage(plan: &Plan, sink: &Sink) {
                 &lint::BUILD_TOOLS_IN_FINAL_STAGE,
                 per_line(ins.lines),
                 format!(
-                    "This RUN of the final image (stage '{}') {}: do that work in a builder stage \
-                     and COPY --from it only what the image needs at run time",
+                    "This RUN of the final image (stage '{}') {}",
                     display_name(target),
-                    what.join("; ")
+                    what.join("; it ")
                 ),
             );
         }

@@ -470,7 +470,7 @@ fn advice_build_tools_in_final_stage() {
         df,
         "BuildToolsInFinalStage",
         2,
-        "This RUN of the final image (stage 'stage-0') installs gcc, make; leaves the apt package lists (add `&& rm -rf /var/lib/apt/lists/*`): do that work in a builder stage and COPY --from it only what the image needs at run time",
+        "This RUN of the final image (stage 'stage-0') installs gcc, make: compile in a builder stage and COPY --from it only what the image needs at run time; it leaves the apt package lists (add `&& rm -rf /var/lib/apt/lists/*`)",
     );
     lacks(
         "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
@@ -484,7 +484,7 @@ fn advice_build_tools_in_final_stage() {
         "FROM alpine\nRUN apk add curl\n",
         "BuildToolsInFinalStage",
         2,
-        "This RUN of the final image (stage 'stage-0') leaves the apk cache (use `apk add --no-cache`): do that work in a builder stage and COPY --from it only what the image needs at run time",
+        "This RUN of the final image (stage 'stage-0') leaves the apk cache (use `apk add --no-cache`)",
     );
 }
 
@@ -564,4 +564,58 @@ fn lint_answer_shape() {
     );
     let clean = run(b"FROM scratch\n", &options(), &BTreeMap::new(), true);
     assert!(!lint_answer(&clean, "Dockerfile", b"FROM scratch\n", None).1);
+}
+
+/// Reporting findings must not change the LLB: every golden Dockerfile converts to the same
+/// bytes with and without a sink.
+#[test]
+fn checks_leave_the_conversion_alone() {
+    use prost::Message as _;
+    let mut seen = 0;
+    let mut entries: Vec<_> = std::fs::read_dir("tests/golden")
+        .expect("tests/golden")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let bytes = std::fs::read(&path).expect("read");
+        let opts = options();
+        let Ok(parsed) = pipeline::parse(&bytes) else {
+            continue;
+        };
+        let Ok(plan) = pipeline::plan(&parsed, &opts) else {
+            continue;
+        };
+        let ctx = crate::convert::Context {
+            options: &opts,
+            llb_caps: every_cap(),
+            source_info: None,
+        };
+        let bases = BTreeMap::new();
+        let plain = crate::convert::convert(&plan, parsed.dockerfile.escape, &bases, &ctx);
+        let sink = Sink::default();
+        let checked = crate::convert::convert_checked(
+            &plan,
+            parsed.dockerfile.escape,
+            &bases,
+            &ctx,
+            Some(&sink),
+        );
+        match (plain, checked) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(
+                    a.definition.encode_to_vec(),
+                    b.definition.encode_to_vec(),
+                    "{}",
+                    path.display()
+                );
+                seen += 1;
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b),
+            _ => panic!("{}: one conversion failed", path.display()),
+        }
+    }
+    assert!(seen > 40, "only {seen} golden files converted");
 }
