@@ -94,6 +94,9 @@ enum Command {
         /// Only the official frontend's rules.
         #[arg(long)]
         official: bool,
+        /// The build context, for its `.dockerignore` (default: the Dockerfile's directory).
+        #[arg(long)]
+        context: Option<PathBuf>,
         /// Output format: linter lines, or the official lint result JSON.
         #[arg(long, value_enum, default_value_t = TextFormat::Text)]
         format: TextFormat,
@@ -167,10 +170,12 @@ fn main() -> ExitCode {
             build_args,
             image_configs,
             official,
+            context,
             format,
             file,
         } => match check(
             &file,
+            context.as_deref(),
             target,
             &build_args,
             &image_configs,
@@ -378,6 +383,7 @@ fn image_configs_for(
 /// `stager check`: prints the findings; `Ok(true)` when they fail the check.
 fn check(
     file: &Path,
+    context: Option<&Path>,
     target: Option<String>,
     build_args: &[String],
     image_configs: &[String],
@@ -393,6 +399,18 @@ fn check(
     for arg in build_args {
         let (k, v) = arg.split_once('=').unwrap_or((arg, ""));
         opts.build_args.insert(k.to_string(), v.to_string());
+    }
+    // The Dockerfile's own ignore file wins over the context's, as in the official frontend.
+    let own = PathBuf::from(format!("{}.dockerignore", file.display()));
+    let dir = context
+        .map(Path::to_path_buf)
+        .or_else(|| file.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    for ignore in [own, dir.join(".dockerignore")] {
+        if let Ok(bytes) = std::fs::read(&ignore) {
+            opts.excludes = pipeline::dockerignore_patterns(&bytes);
+            break;
+        }
     }
     // Base image configs are matched against every stage's base, as every stage is checked.
     let bases = match pipeline::parse(&bytes).and_then(|p| pipeline::plan(&p, &opts)) {

@@ -619,3 +619,46 @@ fn checks_leave_the_conversion_alone() {
     }
     assert!(seen > 40, "only {seen} golden files converted");
 }
+
+#[test]
+fn copy_ignored_file() {
+    let mut opts = options();
+    opts.excludes = vec!["secret.txt".into(), "build".into()];
+    let f = found_with(
+        "FROM scratch\nCOPY secret.txt build/out ok /\nADD ./secret.txt /\n",
+        &opts,
+        &BTreeMap::new(),
+    );
+    let hits: Vec<_> = f.iter().filter(|f| f.0 == "CopyIgnoredFile").collect();
+    assert_eq!(hits.len(), 3, "{f:?}");
+    assert_eq!(
+        hits[0].2,
+        "Attempting to Copy file \"secret.txt\" that is excluded by .dockerignore"
+    );
+    assert_eq!(
+        hits[1].2,
+        "Attempting to Copy file \"build/out\" that is excluded by .dockerignore"
+    );
+    assert_eq!(
+        hits[2].2,
+        "Attempting to Add file \"secret.txt\" that is excluded by .dockerignore"
+    );
+    // Exceptions make the rule give up; other stages' files and `.` are not the context's.
+    opts.excludes.push("!build/keep".into());
+    lacks_with(
+        "FROM scratch\nCOPY secret.txt /\n",
+        &opts,
+        "CopyIgnoredFile",
+    );
+    opts.excludes.pop();
+    lacks_with(
+        "FROM scratch AS a\nFROM scratch\nCOPY --from=a secret.txt /\nCOPY . /\n",
+        &opts,
+        "CopyIgnoredFile",
+    );
+}
+
+fn lacks_with(df: &str, opts: &BuildOptions, rule: &str) {
+    let all = found_with(df, opts, &BTreeMap::new());
+    assert!(!all.iter().any(|f| f.0 == rule), "{rule} in {all:?}");
+}

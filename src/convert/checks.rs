@@ -102,6 +102,24 @@ impl Dispatcher<'_> {
         }
     }
 
+    /// A context source the `.dockerignore` excludes: the copy would find nothing there.
+    pub(super) fn check_ignored(&self, src: &str, is_add: bool, ins: &Instruction) {
+        let Some(matcher) = self.lint.and(self.ignore.as_ref()) else {
+            return;
+        };
+        let cleaned = super::paths::clean(src);
+        let root = matches!(cleaned.as_str(), "." | "/");
+        if (root && !matcher.excludes_root()) || !matcher.matches_or_parent_matches(&cleaned) {
+            return;
+        }
+        let cmd = if is_add { "Add" } else { "Copy" };
+        self.report(
+            &lint::COPY_IGNORED_FILE,
+            ins,
+            format!("Attempting to {cmd} file {cleaned:?} that is excluded by .dockerignore"),
+        );
+    }
+
     /// The first WORKDIR of a stage chain should be absolute.
     pub(super) fn check_workdir(&self, st: &mut StageState, path: &str, ins: &Instruction) {
         let absolute = if st.platform.os == "windows" {

@@ -56,6 +56,9 @@ impl Dispatcher<'_> {
         let chown = c.chown.as_deref().map(expand).transpose()?;
         let chmod = c.chmod.as_deref().map(expand).transpose()?;
         for src in &sources {
+            if from.is_none() && remote_kind(src).is_none() {
+                self.check_ignored(src, is_add, ins);
+            }
             let remote = remote_kind(src);
             if !is_add && remote.is_some() {
                 return Err(match remote {

@@ -199,6 +199,8 @@ struct Dispatcher<'p> {
     named: bool,
     /// Where build checks report, when they are wanted.
     lint: Option<&'p crate::lint::Sink>,
+    /// The `.dockerignore` patterns, for `CopyIgnoredFile` (checks only).
+    ignore: Option<crate::lint::IgnoreMatcher>,
 }
 
 impl<'p> Dispatcher<'p> {
@@ -243,6 +245,7 @@ impl<'p> Dispatcher<'p> {
                 users
             },
             named: plan.stages.len() + implicit.len() > 1 || mounts,
+            ignore: lint.and_then(|_| crate::lint::IgnoreMatcher::new(&ctx.options.excludes)),
             lint,
         }
     }

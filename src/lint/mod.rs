@@ -7,10 +7,12 @@
 //! (`frontend/dockerfile/linter/ruleset.go`); rules of stager's own are marked
 //! [`Origin::Stager`]. Not here: deciding when a rule fires.
 
+mod ignore;
 mod rules;
 
 use std::cell::RefCell;
 
+pub use ignore::IgnoreMatcher;
 pub use rules::*;
 
 /// How serious a finding is; `stager check` exits 1 from [`Severity::Error`] on.

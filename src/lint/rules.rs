@@ -164,16 +164,13 @@ pub static FROM_PLATFORM_FLAG_CONST_DISALLOWED: Rule = official(
     url!("from-platform-flag-const-disallowed"),
     Severity::Warning,
 );
-/// Copying a path the `.dockerignore` excludes (experimental).
-pub static COPY_IGNORED_FILE: Rule = Rule {
-    experimental: true,
-    ..official(
-        "CopyIgnoredFile",
-        "Attempting to Copy file that is excluded by .dockerignore",
-        url!("copy-ignored-file"),
-        Severity::Warning,
-    )
-};
+/// Copying a path the `.dockerignore` excludes (experimental until Dockerfile 1.21, on since).
+pub static COPY_IGNORED_FILE: Rule = official(
+    "CopyIgnoredFile",
+    "Attempting to Copy file that is excluded by .dockerignore",
+    url!("copy-ignored-file"),
+    Severity::Warning,
+);
 /// A comment above FROM/ARG that does not start with the name (experimental).
 pub static INVALID_DEFINITION_DESCRIPTION: Rule = Rule {
     experimental: true,
