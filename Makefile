@@ -5,7 +5,8 @@
 #   make deps     docker.io + busybox-static installed, dockerd running, busybox:latest imported
 #   make image    the frontend image $(IMAGE) from the host-built binary (pulls nothing)
 #   make demo     build examples/multistage through the frontend, show the result
-#   make test     cargo test, then the end-to-end comparison with Docker's built-in frontend
+#   make test     cargo test, then the end-to-end comparison with Docker's built-in frontend,
+#                 on Docker 20.10 and on a current Docker (26, BuildKit v0.13) beside it
 #   make e2e      only the end-to-end cases (E2E_FRONTEND=builtin checks the harness itself;
 #                 CASES="a b" runs some)
 #   make bench    benchmarks
@@ -47,7 +48,7 @@ unit:
 e2e: deps image
 	python3 tests/e2e/run.py $(CASES)
 
-test: unit e2e e2e-cache
+test: unit e2e e2e-cache e2e-current
 
 bench:
 	cargo bench --bench convert
@@ -63,3 +64,14 @@ clean-e2e:
 e2e-cache: deps image
 	bash scripts/setup-registry.sh
 	python3 tests/e2e/cache/run.py
+
+# The same end-to-end suite on a current BuildKit, and what only it shows (build-check
+# warnings through buildx, --print=lint): Debian trixie's Docker 26 unpacked under
+# $(CURRENT_ROOT) and started beside 20.10 by scripts/setup-docker-current.sh.
+CURRENT_ROOT ?= /opt/stager-docker-current
+.PHONY: e2e-current
+e2e-current: deps image
+	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) bash scripts/setup-docker-current.sh
+	DOCKER=$(CURRENT_ROOT)/docker E2E_TAG_PREFIX=stager-e2e-current E2E_OUT=.e2e/current \
+	  python3 tests/e2e/run.py $(CASES)
+	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/run.py
