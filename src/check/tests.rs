@@ -190,6 +190,8 @@ fn undefined_variables() {
     );
     lacks("FROM scratch\nARG B\nENV A=$B\n", "UndefinedVar");
     lacks("FROM scratch\nENV B=1\nCOPY $B /\n", "UndefinedVar");
+    // Once per expansion, not again for the progress name.
+    assert_eq!(rules("FROM scratch\nWORKDIR /a/$X\n"), ["UndefinedVar"]);
     // A global ARG must be declared again in the stage.
     has(
         "ARG V=1\nFROM scratch\nLABEL v=$V\n",

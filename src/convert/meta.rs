@@ -120,7 +120,9 @@ impl Dispatcher<'_> {
                             ..llb::MkdirOpts::default()
                         },
                     );
-                    let shown = expand(&ins.original, st).unwrap_or_else(|_| ins.original.clone());
+                    // The progress name is not an expansion BuildKit checks.
+                    let shown = (self.lexer.process_word(&ins.original, &st.env))
+                        .unwrap_or_else(|_| ins.original.clone());
                     let name = st.progress_name(&uppercase_cmd(&shown));
                     let mut meta = self.op_meta(st, ins, name);
                     meta.ignore_cache = false;
