@@ -35,6 +35,15 @@ fn final_chain(plan: &Plan) -> Vec<&Stage> {
     chain
 }
 
+/// Whether the final image is meant to run something (it sets CMD or ENTRYPOINT): advice about
+/// what a shipped image carries stays quiet for fragments and base images.
+fn ships(chain: &[&Stage]) -> bool {
+    chain
+        .iter()
+        .flat_map(|s| &s.steps)
+        .any(|s| matches!(s.instruction.kind, Kind::Cmd(_) | Kind::Entrypoint(_)))
+}
+
 fn display_name(stage: &Stage) -> String {
     stage
         .name
@@ -71,7 +80,7 @@ fn final_stage_toolchain(plan: &Plan, sink: &Sink) {
             })
         })
     };
-    if chain.iter().any(|s| meant(s)) {
+    if chain.iter().any(|s| meant(s)) || !ships(&chain) {
         return;
     }
     let Base::Image(reference) = &root.base else {
@@ -273,6 +282,9 @@ fn has_cache_mount(ins: &Instruction, path: &str) -> bool {
 fn build_tools_in_final_stage(plan: &Plan, sink: &Sink) {
     let chain = final_chain(plan);
     let Some(target) = chain.first() else { return };
+    if !ships(&chain) {
+        return;
+    }
     for stage in chain.iter().rev() {
         for step in &stage.steps {
             let ins = &step.instruction;

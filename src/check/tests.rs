@@ -467,7 +467,11 @@ fn advice_copy_before_install() {
 
 #[test]
 fn advice_build_tools_in_final_stage() {
-    let df = "FROM debian:12\nRUN apt-get update && apt-get install -y gcc make\n";
+    let df = "FROM debian:12\nRUN apt-get update && apt-get install -y gcc make\nCMD [\"sh\"]\n";
+    lacks(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y gcc make\n",
+        "BuildToolsInFinalStage",
+    );
     has(
         df,
         "BuildToolsInFinalStage",
@@ -483,7 +487,7 @@ fn advice_build_tools_in_final_stage() {
         "BuildToolsInFinalStage",
     );
     has(
-        "FROM alpine\nRUN apk add curl\n",
+        "FROM alpine\nRUN apk add curl\nENTRYPOINT [\"curl\"]\n",
         "BuildToolsInFinalStage",
         2,
         "This RUN of the final image (stage 'stage-0') leaves the apk cache (use `apk add --no-cache`)",
