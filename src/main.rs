@@ -311,15 +311,7 @@ fn llb(
     format: Format,
 ) -> anyhow::Result<()> {
     let bytes = read(file)?;
-    let mut opts = BuildOptions::new(Platform::host());
-    opts.filename = file
-        .file_name()
-        .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned());
-    opts.target = target;
-    for arg in build_args {
-        let (k, v) = arg.split_once('=').unwrap_or((arg, ""));
-        opts.build_args.insert(k.to_string(), v.to_string());
-    }
+    let mut opts = cli_options(file, target, build_args);
     if let Some(p) = platform {
         opts.target_platform = Some(Platform::parse(p)?);
     }
@@ -391,15 +383,7 @@ fn check(
     format: TextFormat,
 ) -> anyhow::Result<bool> {
     let bytes = read(file)?;
-    let mut opts = BuildOptions::new(Platform::host());
-    opts.filename = file
-        .file_name()
-        .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned());
-    opts.target = target;
-    for arg in build_args {
-        let (k, v) = arg.split_once('=').unwrap_or((arg, ""));
-        opts.build_args.insert(k.to_string(), v.to_string());
-    }
+    let mut opts = cli_options(file, target, build_args);
     // The Dockerfile's own ignore file wins over the context's, as in the official frontend.
     let own = PathBuf::from(format!("{}.dockerignore", file.display()));
     let dir = context
@@ -455,4 +439,18 @@ fn check(
         }
     }
     Ok(report.fails())
+}
+
+/// The build options of a CLI command: the file's name, `--target`, `--build-arg`s.
+fn cli_options(file: &Path, target: Option<String>, build_args: &[String]) -> BuildOptions {
+    let mut opts = BuildOptions::new(Platform::host());
+    opts.filename = file
+        .file_name()
+        .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned());
+    opts.target = target;
+    for arg in build_args {
+        let (k, v) = arg.split_once('=').unwrap_or((arg, ""));
+        opts.build_args.insert(k.to_string(), v.to_string());
+    }
+    opts
 }

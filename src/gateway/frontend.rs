@@ -95,6 +95,17 @@ pub(super) struct Failure {
 }
 
 impl Failure {
+    /// A pipeline error with the Dockerfile it names lines of.
+    fn located(e: pipeline::Error, filename: &str, dockerfile: &[u8]) -> Failure {
+        Failure {
+            message: e.located_message(filename),
+            filename: filename.to_string(),
+            dockerfile: dockerfile.to_vec(),
+            ranges: e.ranges(),
+            details: Vec::new(),
+        }
+    }
+
     pub(super) fn plain(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
@@ -208,13 +219,8 @@ pub(super) async fn build_with(
         build_opts.excludes = pipeline::dockerignore_patterns(&bytes);
     }
 
-    let with_location = |e: pipeline::Error| Failure {
-        message: e.located_message(&build_opts.filename),
-        filename: build_opts.filename.clone(),
-        dockerfile: loaded.bytes.clone(),
-        ranges: e.ranges(),
-        details: Vec::new(),
-    };
+    let with_location =
+        |e: pipeline::Error| Failure::located(e, &build_opts.filename, &loaded.bytes);
     let parsed = pipeline::parse(&loaded.bytes).map_err(with_location)?;
     let mut checks =
         Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
@@ -313,13 +319,7 @@ fn subrequest(
         failure.details.push(errors::subrequest_detail(name));
         return Err(failure);
     };
-    let failure = |e: pipeline::Error| Failure {
-        message: e.located_message(&opts.filename),
-        filename: opts.filename.clone(),
-        dockerfile: bytes.to_vec(),
-        ranges: e.ranges(),
-        details: Vec::new(),
-    };
+    let failure = |e: pipeline::Error| Failure::located(e, &opts.filename, bytes);
     let answer = match request {
         Request::Describe => outline::describe(),
         _ => {
@@ -347,13 +347,7 @@ async fn outline_answer(
     bytes: &[u8],
     opts: &crate::options::BuildOptions,
 ) -> Result<gw::Result, Failure> {
-    let failure = |e: pipeline::Error| Failure {
-        message: e.located_message(&opts.filename),
-        filename: opts.filename.clone(),
-        dockerfile: bytes.to_vec(),
-        ranges: e.ranges(),
-        details: Vec::new(),
-    };
+    let failure = |e: pipeline::Error| Failure::located(e, &opts.filename, bytes);
     let parsed = pipeline::parse(bytes).map_err(failure)?;
     let plan = pipeline::plan(&parsed, opts).map_err(failure)?;
     let resolved = resolve_images(client, &plan.base_images(), opts).await?;

@@ -3,15 +3,10 @@
 
 use crate::proto::moby::buildkit::v1::frontend as gw;
 
-use super::frontend::build_with;
-use super::tests::{FakeDaemon, attrs, connect, daemon, failing_build};
+use super::tests::{FakeDaemon, daemon, failing_build, run_build};
 
 async fn build(fake: FakeDaemon, extra: &[(&str, &str)]) -> gw::Result {
-    let mut client = connect(fake).await;
-    let pong = client.ping().await.expect("ping");
-    let mut all = attrs(&[("cmdline", "x")]);
-    all.extend(attrs(extra));
-    build_with(&mut client, &pong, all, String::new())
+    run_build(fake, extra)
         .await
         .unwrap_or_else(|f| panic!("build failed: {}", f.message))
 }

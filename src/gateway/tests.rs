@@ -206,13 +206,19 @@ pub(super) async fn failing_build(
     fake: FakeDaemon,
     extra: &[(&str, &str)],
 ) -> super::frontend::Failure {
+    run_build(fake, extra).await.expect_err("fails")
+}
+
+/// Runs a build against `fake` as if reached through `# syntax`, with extra attributes.
+pub(super) async fn run_build(
+    fake: FakeDaemon,
+    extra: &[(&str, &str)],
+) -> Result<gw::Result, super::frontend::Failure> {
     let mut client = connect(fake).await;
     let pong = client.ping().await.expect("ping");
     let mut all = attrs(&[("cmdline", "x")]);
     all.extend(attrs(extra));
-    build_with(&mut client, &pong, all, String::new())
-        .await
-        .expect_err("fails")
+    build_with(&mut client, &pong, all, String::new()).await
 }
 
 const BUSYBOX: &str = r#"{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
