@@ -49,6 +49,7 @@ EOF
 chmod +x "$ROOT/docker"
 
 # 2. the daemon, on a bridge of its own (no iptables: builds need no outside network here).
+#    Never --bridge=none: with it dockerd deletes docker0, the bridge the 20.10 daemon uses.
 if ! "$ROOT/docker" info >/dev/null 2>&1; then
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge

@@ -26,6 +26,8 @@ need=()
 if ! [ -x "$DOCKER" ] || ! command -v "$DOCKERD" >/dev/null 2>&1; then need+=(docker.io); fi
 # The static build matters: the rootfs has no libc.
 if ! installed busybox-static; then need+=(busybox-static); fi
+# The e2e harness runs an ssh-agent for the `--ssh default` case.
+if ! command -v ssh-agent >/dev/null 2>&1; then need+=(openssh-client); fi
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
