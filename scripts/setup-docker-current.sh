@@ -48,7 +48,8 @@ exec $ROOT/tree/usr/bin/docker -H unix://$SOCK "\$@"
 EOF
 chmod +x "$ROOT/docker"
 
-# 2. the daemon, on a bridge of its own (no iptables: builds need no outside network here).
+# 2. the daemon, with the containerd image store (so that builds can carry provenance, which
+#    tests/e2e/current/llb_compare.py reads the solved LLB from), on a bridge of its own (no iptables: builds need no outside network here).
 #    Never --bridge=none: with it dockerd deletes docker0, the bridge the 20.10 daemon uses.
 if ! "$ROOT/docker" info >/dev/null 2>&1; then
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
@@ -56,13 +57,14 @@ if ! "$ROOT/docker" info >/dev/null 2>&1; then
     ip addr add 172.31.250.1/24 dev "$BRIDGE"
   fi
   ip link set "$BRIDGE" up
+  printf '{"features": {"containerd-snapshotter": true}}\n' > "$ROOT/daemon.json"
   log "starting dockerd $("$ROOT/tree/usr/sbin/dockerd" --version | cut -d' ' -f3 | tr -d ,) (log: $ROOT/dockerd.log)"
   (
     for fd in /proc/$BASHPID/fd/*; do
       n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" || true
     done
     PATH=$ROOT/tree/usr/sbin:$ROOT/tree/usr/bin:$PATH setsid nohup "$ROOT/tree/usr/sbin/dockerd" \
-      -H "unix://$SOCK" --data-root "$ROOT/data" --exec-root "$ROOT/exec" \
+      --config-file "$ROOT/daemon.json" -H "unix://$SOCK" --data-root "$ROOT/data" --exec-root "$ROOT/exec" \
       --pidfile "$ROOT/run/dockerd.pid" \
       --containerd-namespace stager-current --containerd-plugins-namespace stager-current-plugins \
       --bridge="$BRIDGE" --iptables=false --ip6tables=false \
