@@ -54,7 +54,8 @@ impl Dispatcher<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let dest_raw = expand(&c.dest)?;
         let chown = c.chown.as_deref().map(expand).transpose()?;
-        let chmod = c.chmod.as_deref().map(expand).transpose()?;
+        // `--chmod` is not expanded: BuildKit's COPY/ADD Expand covers --chown and the paths only.
+        let chmod = c.chmod.clone();
         for src in &sources {
             if from.is_none() && remote_kind(src).is_none() {
                 self.check_ignored(src, is_add, ins);
