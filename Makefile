@@ -76,3 +76,9 @@ e2e-current: deps image
 	  python3 tests/e2e/run.py $(CASES)
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/run.py
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+
+# The LLB comparison over tests/golden (a few minutes; not in `make test`).
+.PHONY: llb-compare-golden
+llb-compare-golden: deps image
+	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) bash scripts/setup-docker-current.sh
+	CORPUS=golden DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py

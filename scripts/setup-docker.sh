@@ -46,7 +46,9 @@ fi
 
 # 2. daemon -------------------------------------------------------------------------------
 if ! "$DOCKER" info >/dev/null 2>&1; then
-  if pgrep -x "$(basename "$DOCKERD")" >/dev/null 2>&1; then
+  # The default daemon's own pid file: another dockerd (the current one of
+  # setup-docker-current.sh) may run beside it.
+  if [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     log "dockerd is running but not answering yet; waiting"
   else
     # dockerd needs cgroups; Debian's init script mounts them with cgroupfs-mount, so do the same
