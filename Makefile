@@ -81,4 +81,6 @@ e2e-current: deps image
 .PHONY: llb-compare-golden
 llb-compare-golden: deps image
 	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) bash scripts/setup-docker-current.sh
+	for t in alpine:3.19 alpine:latest golang:1.22 golang:latest busybox:amd64; do \
+	  $(CURRENT_ROOT)/docker tag busybox:latest $$t; done
 	CORPUS=golden DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py

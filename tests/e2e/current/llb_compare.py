@@ -16,7 +16,8 @@ op of each side; then the totals. Exit 1 on an unexplained difference.
 `CORPUS=golden` compares tests/golden/*.Dockerfile instead (not the err- ones), each in a
 context made up of one small file per COPY/ADD source word; a case either side cannot build
 there (a base image that is not local, a RUN that needs a tool busybox lacks) is skipped.
-`make llb-compare-golden` runs it; it takes a few minutes, so it is not part of `make test`.
+`make llb-compare-golden` runs it (with busybox tagged as the few other images the files name); it
+takes a few minutes, so it is not part of `make test`.
 
 Environment: DOCKER_CURRENT (/opt/stager-docker-current/docker), E2E_IMAGE (myorg/frontend),
 CASES (names, default all), CORPUS (e2e|golden), VERBOSE=1 (print both definitions of
