@@ -32,6 +32,8 @@ struct Case {
     error: Option<&'static str>,
     /// Compare only this rule's findings (a documentation example shows one rule).
     only: Option<&'static str>,
+    /// Check only this stage and what it needs, as a build does (default: every stage).
+    target: Option<&'static str>,
 }
 
 const fn case(name: &'static str, dockerfile: &'static str) -> Case {
@@ -44,6 +46,7 @@ const fn case(name: &'static str, dockerfile: &'static str) -> Case {
         warnings: &[],
         error: None,
         only: None,
+        target: None,
     }
 }
 
@@ -68,6 +71,12 @@ impl Case {
     const fn env(self, env: &'static [(&'static str, &'static str)]) -> Case {
         Case { env, ..self }
     }
+    const fn target(self, target: &'static str) -> Case {
+        Case {
+            target: Some(target),
+            ..self
+        }
+    }
     const fn fails(self, error: &'static str) -> Case {
         Case {
             error: Some(error),
@@ -81,6 +90,7 @@ impl Case {
             opts.build_args.insert(k.to_string(), v.to_string());
         }
         opts.excludes = self.ignore.iter().map(|s| s.to_string()).collect();
+        opts.target = self.target.map(String::from);
         opts
     }
 

@@ -423,3 +423,138 @@ fn lint_test_cases() -> Vec<Case> {
 fn official_lint_test_cases() {
     check_all(&lint_test_cases());
 }
+
+/// The same test's progress-stream lists: a build of the last stage reports only what that
+/// stage and its dependencies dispatch.
+#[test]
+fn official_lint_test_build_warnings() {
+    check_all(&[
+        case(
+            "testAllTargetUnmarshal (build of 'second')",
+            "\nFROM scratch AS first\nCOPY $foo .\n\nFROM scratch AS second\nCOPY $bar .\n",
+        )
+        .target("second")
+        .warns(&[(UV, 6, "Usage of undefined variable '$bar'")]),
+        case(
+            "testLegacyKeyValueFormat 3 (build of 'c')",
+            "\nFROM scratch AS a\n\nFROM a AS b\nENV testkey value\nLABEL key value\n\nFROM a AS c\n",
+        )
+        .target("c"),
+    ]);
+}
+
+/// Every rule's description and URL as the official test expects them.
+#[test]
+fn official_descriptions_and_urls() {
+    let expected = [
+        (
+            IDD,
+            "Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`. If this is not intended to be a description comment, add an empty line or comment between the instruction and the comment.",
+            "invalid-definition-description",
+        ),
+        (
+            CIF,
+            "Attempting to Copy file that is excluded by .dockerignore",
+            "copy-ignored-file",
+        ),
+        (
+            SECRETS,
+            "Sensitive data should not be used in the ARG or ENV commands",
+            "secrets-used-in-arg-or-env",
+        ),
+        (
+            UV,
+            "Variables should be defined before their use",
+            "undefined-var",
+        ),
+        (
+            FAC,
+            "The 'as' keyword should match the case of the 'from' keyword",
+            "from-as-casing",
+        ),
+        (SNC, "Stage names should be lowercase", "stage-name-casing"),
+        (
+            NEC,
+            "Empty continuation lines will become errors in a future release",
+            "no-empty-continuation",
+        ),
+        (
+            CIC,
+            "All commands within the Dockerfile should use the same casing (either upper or lower)",
+            "consistent-instruction-casing",
+        ),
+        (DSN, "Stage names should be unique", "duplicate-stage-name"),
+        (
+            RSN,
+            "Reserved words should not be used as stage names",
+            "reserved-stage-name",
+        ),
+        (
+            JAR,
+            "JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals",
+            "json-args-recommended",
+        ),
+        (
+            MD,
+            "The MAINTAINER instruction is deprecated, use a label instead to define an image author",
+            "maintainer-deprecated",
+        ),
+        (
+            UAIF,
+            "FROM command must use declared ARGs",
+            "undefined-arg-in-from",
+        ),
+        (
+            WRP,
+            "Relative workdir without an absolute workdir declared within the build can have unexpected results if the base image changes",
+            "workdir-relative-path",
+        ),
+        (
+            MID,
+            "Multiple instructions of the same type should not be used in the same stage",
+            "multiple-instructions-disallowed",
+        ),
+        (
+            LKVF,
+            "Legacy key/value format with whitespace separator should not be used",
+            "legacy-key-value-format",
+        ),
+        (
+            RTP,
+            "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior",
+            "redundant-target-platform",
+        ),
+        (
+            IDAIF,
+            "Default value for global ARG results in an empty or invalid base image name",
+            "invalid-default-arg-in-from",
+        ),
+        (
+            FPFCD,
+            "FROM --platform flag should not use a constant value",
+            "from-platform-flag-const-disallowed",
+        ),
+        // These two from their documentation pages (the test file predates them).
+        (
+            EPC,
+            "Protocol in EXPOSE instruction should be lowercase",
+            "expose-proto-casing",
+        ),
+        (
+            EIF,
+            "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release",
+            "expose-invalid-format",
+        ),
+    ];
+    for (name, description, page) in expected {
+        let rule = (crate::lint::OFFICIAL.iter())
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("{name} not in the catalogue"));
+        assert_eq!(rule.description, description, "{name}");
+        assert_eq!(
+            rule.url,
+            format!("https://docs.docker.com/go/dockerfile/rule/{page}/"),
+            "{name}"
+        );
+    }
+}
