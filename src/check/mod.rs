@@ -97,7 +97,13 @@ fn check_into(
         message: e.to_string(),
         ranges: e.ranges(),
     };
-    let parsed = pipeline::parse(bytes).map_err(failed)?;
+    let parsed = match pipeline::parse(bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            report_until(bytes, opts, sink, config);
+            return Err(failed(e));
+        }
+    };
     *config = self::config(&parsed, opts).map_err(|message| BuildError {
         message,
         ranges: Vec::new(),
@@ -120,6 +126,25 @@ fn check_into(
     converted.map(|_| ()).map_err(|e| failed(e.into()))
 }
 
+/// An instruction that does not parse stops BuildKit's checks where it is: what the
+/// instructions before it showed is still reported, under the file's `# check=` options.
+fn report_until(bytes: &[u8], opts: &BuildOptions, sink: &Sink, config: &mut CheckConfig) {
+    let Ok(dockerfile) = crate::syntax::parse(bytes) else {
+        return;
+    };
+    let instructions = (dockerfile.nodes.iter())
+        .map_while(|n| crate::instructions::parse_node(n).ok())
+        .collect();
+    let partial = Parsed {
+        dockerfile,
+        instructions,
+    };
+    if let Ok(c) = self::config(&partial, opts) {
+        *config = c;
+        official::report_instructions(&partial, sink);
+    }
+}
+
 /// Checks judge the Dockerfile, not a daemon: every capability conversion asks about.
 fn every_cap() -> BTreeSet<String> {
     [
@@ -133,5 +158,7 @@ fn every_cap() -> BTreeSet<String> {
     .into()
 }
 
+#[cfg(test)]
+mod docs_tests;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,20 @@ use crate::syntax::Node;
 
 /// Reports every parse-level and FROM-level official finding of `parsed` into `sink`.
 pub fn report(parsed: &Parsed, opts: &BuildOptions, sink: &Sink) {
+    let pairs = report_instructions(parsed, sink);
+    let stages: Vec<&[(&Node, &Instruction)]> = stage_slices(&pairs);
+    stage_names(&stages, sink);
+    casing(&stages, sink);
+    from_lines(parsed, opts, sink);
+}
+
+/// What BuildKit reports while it types the instructions one by one: the parser's warnings,
+/// then each instruction's own rules. When an instruction does not parse, `parsed` holds the
+/// ones before it and this is all that is reported (the rules over whole stages never run).
+pub fn report_instructions<'p>(
+    parsed: &'p Parsed,
+    sink: &Sink,
+) -> Vec<(&'p Node, &'p Instruction)> {
     for w in &parsed.dockerfile.warnings {
         let lines = (line(w.start_line), line(w.end_line));
         sink.report(
@@ -29,10 +43,7 @@ pub fn report(parsed: &Parsed, opts: &BuildOptions, sink: &Sink) {
     for (node, ins) in &pairs {
         instruction_rules(node, ins, sink);
     }
-    let stages: Vec<&[(&Node, &Instruction)]> = stage_slices(&pairs);
-    stage_names(&stages, sink);
-    casing(&stages, sink);
-    from_lines(parsed, opts, sink);
+    pairs
 }
 
 fn line(n: usize) -> u32 {
