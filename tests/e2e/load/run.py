@@ -106,7 +106,7 @@ def build(label: str, dockerfile: Path, context: Path, tag: str, extra: list[str
 
 
 def with_syntax(dockerfile: Path, image: str) -> Path:
-    """The Dockerfile with `# syntax=<image>` first, written next to nothing it could be copied with."""
+    """The Dockerfile with `# syntax=<image>` first, written outside the context (.e2e/load/df/)."""
     d = OUT / "df" / dockerfile.parent.name
     d.mkdir(parents=True, exist_ok=True)
     out = d / "Dockerfile"
