@@ -88,7 +88,7 @@ llb-compare-golden: deps image
 # Load and tenants on one daemon (tests/e2e/load/run.py): 16 different projects built at once
 # through stager and compared with the built-in frontend, 8 of them also one at a time, cache
 # mount namespaces, and 100 cached rebuilds in a row (time and the frontend's peak RSS must not
-# grow). About 2.5 minutes.
+# grow). 2.5 minutes on a quiet machine, nearer 4 when other builds load it.
 .PHONY: e2e-load
 e2e-load: deps image
 	python3 tests/e2e/load/run.py
