@@ -22,6 +22,7 @@ use super::stdio;
 /// It exits without dropping the runtime: tokio's stdin reader thread is blocked in `read`,
 /// dropping the runtime would wait for it, and BuildKit waits for the exit.
 pub fn serve() -> ! {
+    let start = std::time::Instant::now();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -33,7 +34,28 @@ pub fn serve() -> ! {
         }
     };
     let code = runtime.block_on(run());
+    report_stats(start);
     std::process::exit(code)
+}
+
+/// With `STAGER_STATS=<tag>` in the frontend's environment (an `ENV` in the frontend image), one
+/// line with the peak resident set size and the wall time goes to stderr at exit, which BuildKit
+/// sends to the daemon's log: the load test (tests/e2e/load) reads it for memory per build.
+fn report_stats(start: std::time::Instant) {
+    let Some(tag) = std::env::var_os("STAGER_STATS") else {
+        return;
+    };
+    // VmHWM is the kernel's peak RSS of this process, the figure getrusage's ru_maxrss gives.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .map_or_else(|| "unknown".to_string(), |v| v.split_whitespace().collect());
+    eprintln!(
+        "stager-stats tag={} peak_rss={peak} wall_ms={}",
+        tag.to_string_lossy(),
+        start.elapsed().as_millis()
+    );
 }
 
 async fn run() -> i32 {
