@@ -79,13 +79,13 @@ e2e-current: deps image
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/run.py
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
 
-# The LLB comparison over tests/golden (a few minutes; not in `make test`).
-.PHONY: llb-compare-golden
-llb-compare-golden: deps image
+# The LLB comparison over tests/golden and BuildKit's real-world parser test files (several
+# minutes; not in `make test`).
+.PHONY: llb-compare-corpora
+llb-compare-corpora: deps image
 	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) bash scripts/setup-docker-current.sh
-	for t in alpine:3.19 alpine:latest golang:1.22 golang:latest busybox:amd64; do \
-	  $(CURRENT_ROOT)/docker tag busybox:latest $$t; done
 	CORPUS=golden DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+	CORPUS=conformance DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
 
 # Load and tenants on one daemon (tests/e2e/load/run.py): 16 different projects built at once
 # through stager and compared with the built-in frontend, 8 of them also one at a time, cache

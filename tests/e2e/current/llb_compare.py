@@ -13,11 +13,15 @@ Output per case: `same` (every official op has an identical op in stager's LLB),
 (differences listed in llb-differences.txt with the reason), or `FAIL` with the first differing
 op of each side; then the totals. Exit 1 on an unexplained difference.
 
-`CORPUS=golden` compares tests/golden/*.Dockerfile instead (not the err- ones), each in a
-context made up of one small file per COPY/ADD source word; a case either side cannot build
-there (a base image that is not local, a RUN that needs a tool busybox lacks) is skipped.
-`make llb-compare-golden` runs it (with busybox tagged as the few other images the files name); it
-takes a few minutes, so it is not part of `make test`.
+`CORPUS=golden` compares tests/golden/*.Dockerfile instead (not the err- ones) and
+`CORPUS=conformance` BuildKit's own parser test Dockerfiles (real-world files from
+../shared/conformance/parser), each in a context made up of one small file per COPY/ADD source
+word. Their base images are one stand-in image (`stager-fakebase`: a static program that exits
+0 as /bin/sh and /bin/bash, and a passwd file), tagged as every image the files name, so that
+every shell-form RUN succeeds whatever it runs: what is compared is the LLB, not the result. A
+file either side cannot build even so (a parse error on purpose, a remote ADD, a COPY of what a
+RUN would have made) is skipped. `make llb-compare-corpora` runs both; they take minutes, so
+they are not part of `make test`.
 
 Environment: DOCKER_CURRENT (/opt/stager-docker-current/docker), E2E_IMAGE (myorg/frontend),
 CASES (names, default all), CORPUS (e2e|golden), VERBOSE=1 (print both definitions of
@@ -46,17 +50,62 @@ VERBOSE = os.environ.get("VERBOSE", "") not in ("", "0")
 
 
 GOLDEN = E2E.parent / "golden"
+CONFORMANCE = E2E.parent.parent.parent / "shared" / "conformance" / "parser"
+FAKEBASE = "stager-fakebase:latest"
 
 
-def golden_cases(tmp: Path) -> list[Path]:
-    """A case directory per golden Dockerfile, with a context of its COPY/ADD sources."""
-    out = []
-    for df in sorted(GOLDEN.glob("*.Dockerfile")):
-        if df.name.startswith("err-"):
+def corpus_files(corpus: str) -> list[tuple[str, str]]:
+    """(name, Dockerfile text) of a file corpus."""
+    if corpus == "golden":
+        return [(df.name.removesuffix(".Dockerfile"), df.read_text())
+                for df in sorted(GOLDEN.glob("*.Dockerfile")) if not df.name.startswith("err-")]
+    return [(d.name, (d / "Dockerfile").read_text(errors="replace"))
+            for d in sorted(CONFORMANCE.iterdir()) if (d / "Dockerfile").exists()]
+
+
+def make_fakebase(files: list[tuple[str, str]]) -> None:
+    """The stand-in base image, tagged as every image the files name in FROM or COPY --from."""
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d, "root")
+        for sub in ("bin", "etc", "tmp"):
+            (root / sub).mkdir(parents=True)
+        Path(d, "ok.c").write_text("int main(void) { return 0; }\n")
+        subprocess.run(["gcc", "-static", "-Os", "-o", str(root / "bin" / "sh"), str(Path(d, "ok.c"))],
+                       check=True)
+        (root / "bin" / "bash").write_bytes((root / "bin" / "sh").read_bytes())
+        (root / "bin" / "bash").chmod(0o755)
+        (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+        (root / "etc" / "group").write_text("root:x:0:\n")
+        tar = subprocess.run(["tar", "-C", str(root), "-c", "."], capture_output=True, check=True).stdout
+        subprocess.run([DOCKER, "import", "-", FAKEBASE], input=tar, capture_output=True, check=True)
+    names = set()
+    for _, text in files:
+        stages = {m.lower() for m in re.findall(r"(?im)^\s*FROM\s.*\s+AS\s+(\S+)\s*$", text)}
+        refs = re.findall(r"(?im)^\s*FROM\s+(?:--\S+\s+)*(\S+)", text)
+        refs += re.findall(r"(?i)--from=(\S+)", text)
+        for ref in refs:
+            if "$" in ref or ref.lower() in stages or ref.lower() == "scratch" or ref.isdigit():
+                continue
+            names.add(ref if ":" in ref.rsplit("/", 1)[-1] or "@" in ref else ref + ":latest")
+    for name in sorted(names):
+        # Real images (busybox for the e2e suite) stay what they are.
+        present = subprocess.run([DOCKER, "image", "inspect", "-f", "{{.Id}}", name],
+                                 capture_output=True, text=True)
+        fake = subprocess.run([DOCKER, "image", "inspect", "-f", "{{.Id}}", FAKEBASE],
+                              capture_output=True, text=True)
+        if present.returncode == 0 and present.stdout != fake.stdout:
             continue
-        case = tmp / "golden" / df.name.removesuffix(".Dockerfile")
+        subprocess.run([DOCKER, "tag", FAKEBASE, name], capture_output=True)
+
+
+def file_cases(tmp: Path, corpus: str) -> list[Path]:
+    """A case directory per corpus Dockerfile, with a context of its COPY/ADD sources."""
+    files = corpus_files(corpus)
+    make_fakebase(files)
+    out = []
+    for name, text in files:
+        case = tmp / corpus / name
         case.mkdir(parents=True)
-        text = df.read_text()
         (case / "Dockerfile").write_text(text)
         for m in re.finditer(r"^\s*(?:COPY|ADD)\s+(.*)$", text, re.M | re.I):
             words = [w for w in m.group(1).split() if not w.startswith(("--", "<<"))]
@@ -149,13 +198,14 @@ def main() -> int:
             name, _, why = line.partition(" ")
             allowed[name] = why.strip()
     wanted = os.environ.get("CASES", "").split()
-    golden = os.environ.get("CORPUS", "e2e") == "golden"
+    corpus = os.environ.get("CORPUS", "e2e")
+    golden = corpus != "e2e"
     same_ops = total_ops = 0
     failed = []
     skipped = []
     with tempfile.TemporaryDirectory() as tmp:
         if golden:
-            cases = golden_cases(Path(tmp))
+            cases = file_cases(Path(tmp), corpus)
         else:
             cases = sorted(p for p in harness.CASES.iterdir() if (p / "Dockerfile").exists())
         cases = [c for c in cases if not wanted or c.name in wanted]
