@@ -78,6 +78,7 @@ e2e-current: deps image
 	  python3 tests/e2e/run.py $(CASES)
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/run.py
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+	CORPUS=conformance DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
 
 # The LLB comparison over tests/golden and BuildKit's real-world parser test files (several
 # minutes; not in `make test`).
