@@ -81,14 +81,20 @@ pub fn convert(
     ctx: &Context<'_>,
 ) -> Result<Converted, Error> {
     // The context source's followpaths depend on every COPY of every stage, which are only known
-    // after dispatch: dispatch once to learn them, then again with the final context source.
-    let first = Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, None)).run()?;
-    let follow = first.context_paths.clone();
+    // after dispatch: dispatch once to learn them, then swap the final context source into the
+    // graph (or, where the swap cannot give the same bytes, dispatch again with it).
+    let provisional = context_source(ctx, None);
+    let first = Dispatcher::new(plan, escape, bases, ctx, provisional.clone()).run()?;
+    let follow = &first.context_paths;
     // With no context path, or with `/` among them, the first pass's source was already right.
     let out = if follow.is_empty() || follow.contains("/") {
         first
     } else {
-        Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, Some(&follow))).run()?
+        let last = context_source(ctx, Some(follow));
+        match first.state.replace(&provisional, &last) {
+            Some(state) => Dispatched { state, ..first },
+            None => Dispatcher::new(plan, escape, bases, ctx, last).run()?,
+        }
     };
     let mut image = out.image;
     finalize_image(&mut image, ctx.options);
