@@ -91,8 +91,18 @@ pub fn convert(
         first
     } else {
         let last = context_source(ctx, Some(follow));
-        match first.state.replace(&provisional, &last) {
-            Some(state) => Dispatched { state, ..first },
+        let Dispatched {
+            state: provisional_state,
+            image,
+            context_paths,
+        } = first;
+        // The provisional graph goes as soon as the final one exists: its ops are all copied.
+        match provisional_state.replace(&provisional, &last) {
+            Some(state) => Dispatched {
+                state,
+                image,
+                context_paths,
+            },
             None => Dispatcher::new(plan, escape, bases, ctx, last).run()?,
         }
     };
