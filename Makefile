@@ -8,7 +8,8 @@
 #   make test     cargo test, then the end-to-end comparison with Docker's built-in frontend
 #   make e2e      only the end-to-end cases (E2E_FRONTEND=builtin checks the harness itself;
 #                 CASES="a b" runs some)
-#   make bench    benchmarks
+#   make bench    benchmarks: criterion (parse + convert), then builds against the built-in
+#                 frontend, sizes, start-up and memory (scripts/bench-build.py; BENCH_RUNS=N)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -49,8 +50,12 @@ e2e: deps image
 
 test: unit e2e e2e-cache
 
-bench:
+BENCH_RUNS ?= 5
+
+bench: deps image
 	cargo bench --bench convert
+	python3 scripts/bench-report.py
+	IMAGE=$(IMAGE) RUNS=$(BENCH_RUNS) BIN=$(STATIC_BIN) python3 scripts/bench-build.py
 
 clean-e2e:
 	rm -rf .e2e
