@@ -11,7 +11,8 @@
 #                 CASES="a b" runs some)
 #   make e2e-load 16 concurrent builds, 8 tenants, 100 cached rebuilds on one daemon
 #   make e2e-image the frontend image holds one static binary and nothing else
-#   make bench    benchmarks
+#   make bench    benchmarks: criterion (parse + convert), then builds against the built-in
+#                 frontend, sizes, start-up and memory (scripts/bench-build.py; BENCH_RUNS=N)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -52,8 +53,12 @@ e2e: deps image
 
 test: unit e2e e2e-image e2e-cache e2e-current e2e-load
 
-bench:
+BENCH_RUNS ?= 5
+
+bench: deps image
 	cargo bench --bench convert
+	python3 scripts/bench-report.py
+	IMAGE=$(IMAGE) RUNS=$(BENCH_RUNS) BIN=$(STATIC_BIN) python3 scripts/bench-build.py
 
 clean-e2e:
 	rm -rf .e2e

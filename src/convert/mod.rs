@@ -94,19 +94,36 @@ pub fn convert_checked(
 ) -> Result<Converted, Error> {
     let reported = lint.map_or(0, crate::lint::Sink::len);
     // The context source's followpaths depend on every COPY of every stage, which are only known
-    // after dispatch: dispatch once to learn them, then again with the final context source.
-    let first = Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, None), lint).run()?;
-    let follow = first.context_paths.clone();
+    // after dispatch: dispatch once to learn them, then swap the final context source into the
+    // graph (or, where the swap cannot give the same bytes, dispatch again with it).
+    let provisional = context_source(ctx, None);
+    let first = Dispatcher::new(plan, escape, bases, ctx, provisional.clone(), lint).run()?;
+    let follow = &first.context_paths;
     // With no context path, or with `/` among them, the first pass's source was already right.
     let out = if follow.is_empty() || follow.contains("/") {
         first
     } else {
-        // The second pass reports the same findings again.
-        if let Some(sink) = lint {
-            sink.truncate(reported);
+        let last = context_source(ctx, Some(follow));
+        let Dispatched {
+            state: provisional_state,
+            image,
+            context_paths,
+        } = first;
+        // The provisional graph goes as soon as the final one exists: its ops are all copied.
+        match provisional_state.replace(&provisional, &last) {
+            Some(state) => Dispatched {
+                state,
+                image,
+                context_paths,
+            },
+            None => {
+                // The second pass reports the same findings again.
+                if let Some(sink) = lint {
+                    sink.truncate(reported);
+                }
+                Dispatcher::new(plan, escape, bases, ctx, last, lint).run()?
+            }
         }
-        let source = context_source(ctx, Some(&follow));
-        Dispatcher::new(plan, escape, bases, ctx, source, lint).run()?
     };
     let mut image = out.image;
     finalize_image(&mut image, ctx.options);

@@ -164,8 +164,13 @@ impl Walk {
     }
 
     fn record(&mut self, v: &Vertex) {
-        let md = self.metadata.entry(v.digest.clone()).or_default();
-        merge_metadata(md, &v.metadata);
+        match self.metadata.get_mut(&v.digest) {
+            Some(md) => merge_metadata(md, &v.metadata),
+            // Merging into empty metadata gives a copy: skip the merge.
+            None => {
+                self.metadata.insert(v.digest.clone(), v.metadata.clone());
+            }
+        }
         if !v.locations.is_empty() {
             // As in Go, the last vertex walked with this digest decides its lines.
             self.locations.insert(v.digest.clone(), v.locations.clone());

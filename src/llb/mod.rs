@@ -69,6 +69,7 @@ mod file;
 mod marshal;
 mod merge;
 pub(crate) mod path;
+mod replace;
 mod source;
 mod state;
 

@@ -34,6 +34,8 @@ pub(crate) struct Vertex {
     pub(crate) digest: String,
     /// The op exactly as it goes into `Definition.def`.
     pub(crate) bytes: Vec<u8>,
+    /// How many leading bytes of `bytes` are the encoded `Op.inputs` (field 1 comes first).
+    pub(crate) inputs_len: usize,
     /// The vertices this one reads, in the order BuildKit's Go client walks them.
     pub(crate) deps: Vec<Output>,
     pub(crate) metadata: pb::OpMetadata,
@@ -157,9 +159,13 @@ pub(crate) fn push_dep(deps: &mut Vec<Output>, state: &State) {
 pub(crate) fn new_vertex(mut op: pb::Op, deps: Vec<Output>, meta: &OpMeta, caps: &[&str]) -> State {
     op.constraints = Some(pb::WorkerConstraints::default());
     let bytes = encode_op(&op);
+    let inputs_len = (op.inputs.iter())
+        .map(|i| prost::encoding::message::encoded_len(1, i))
+        .sum();
     let vertex = Vertex {
         digest: digest_of(&bytes),
         bytes,
+        inputs_len,
         deps,
         metadata: op_metadata(meta, caps),
         locations: meta.locations.clone(),

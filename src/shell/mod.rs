@@ -93,7 +93,19 @@ impl Lexer {
 
     /// One word: quotes removed, escapes processed, variables expanded, no splitting.
     pub fn process_word(&self, word: &str, env: &dyn EnvGetter) -> Result<String, Error> {
+        // Most words of a Dockerfile have nothing to expand: skip the scanner's char buffer.
+        if self.is_literal(word) {
+            return Ok(word.strip_prefix('\u{FEFF}').unwrap_or(word).to_owned());
+        }
         Ok(self.scan(word, env, false)?.word)
+    }
+
+    /// Whether the scanner would give `word` back unchanged (apart from a leading BOM): no `$`,
+    /// no escape token, no quotes it processes.
+    fn is_literal(&self, word: &str) -> bool {
+        !word.chars().any(|c| {
+            c == '$' || c == self.escape || (!self.skip_process_quotes && (c == '\'' || c == '"'))
+        })
     }
 
     /// Same, also reporting which variable names were matched (set) and which were referenced

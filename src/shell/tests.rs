@@ -440,3 +440,39 @@ proptest! {
         let _ = lexer.process_words(&word, &env);
     }
 }
+
+#[test]
+fn literal_words_give_what_the_scanner_gives() {
+    // process_word skips the scanner for words without `$`, quotes or escapes;
+    // process_word_with_matches always scans.
+    let words = [
+        "",
+        "plain",
+        "/usr/local/bin",
+        "a b\tc",
+        "\u{FEFF}bom",
+        "한국어",
+        "it's",
+        "\"q\"",
+        "back\\slash",
+        "back`tick",
+        "{}[]*?~",
+        "x\u{FEFF}y",
+    ];
+    for lexer in [
+        unix('\\'),
+        unix('`'),
+        Lexer {
+            skip_process_quotes: true,
+            ..unix('\\')
+        },
+    ] {
+        for word in words {
+            let fast = lexer.process_word(word, &env()).map_err(|e| e.to_string());
+            let scanned = (lexer.process_word_with_matches(word, &env()))
+                .map(|e| e.word)
+                .map_err(|e| e.to_string());
+            assert_eq!(fast, scanned, "{word:?}");
+        }
+    }
+}
