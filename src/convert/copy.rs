@@ -190,8 +190,20 @@ impl Dispatcher<'_> {
                 },
             );
         }
-        let meta = self.op_meta(st, ins, name);
-        st.state = st.state.file(actions, meta);
+        let meta = self.op_meta(st, ins, name.clone());
+        // --link copies onto scratch and stacks that layer with a MergeOp, so the layer does not
+        // depend on what is below it. As in the official frontend, --chmod or a daemon without
+        // MergeOp gives a plain copy, which yields the same files.
+        if c.link && chmod.is_none() && self.ctx.llb_caps.contains("mergeop") {
+            // Both vertices carry the step's number: the LINK name does not count as a step.
+            if st.cmd_total > 0 {
+                st.cmd_index = st.cmd_index.saturating_sub(1);
+            }
+            let link_name = st.progress_name(&format!("LINK {}", uppercase_cmd(&shown)));
+            st.state = link_layer(&st.state, actions, meta, link_name);
+        } else {
+            st.state = st.state.file(actions, meta);
+        }
 
         let mut history = String::from(keyword);
         if let Some(chown) = &chown {
@@ -213,6 +225,45 @@ impl Dispatcher<'_> {
         st.image.add_history(history, true);
         Ok(())
     }
+}
+
+/// `before` with the copy `actions` applied as their own layer: a FileOp on scratch and a MergeOp
+/// on top of `before`, shown as one progress group (the FileOp's vertex is the weak member).
+fn link_layer(
+    before: &llb::State,
+    actions: llb::FileActions,
+    meta: llb::OpMeta,
+    link_name: String,
+) -> llb::State {
+    let group_name = meta.name.clone().unwrap_or_default();
+    // The official frontend draws a random group ID; one derived from the state below and the
+    // step's name keeps the definition reproducible and still distinct per step.
+    let seed = format!("{}\n{group_name}", before.digest().unwrap_or_default());
+    let id: String = llb::digest_of(seed.as_bytes())
+        .trim_start_matches("sha256:")
+        .chars()
+        .take(25)
+        .collect();
+    let group = |weak: bool| crate::proto::pb::ProgressGroup {
+        id: id.clone(),
+        name: group_name.clone(),
+        weak,
+    };
+    let layer = llb::State::scratch().file(
+        actions,
+        llb::OpMeta {
+            progress_group: Some(group(true)),
+            ..meta.clone()
+        },
+    );
+    llb::State::merge(
+        &[before.clone(), layer],
+        llb::OpMeta {
+            name: Some(link_name),
+            progress_group: Some(group(false)),
+            ..meta
+        },
+    )
 }
 
 /// A source that is not a path of the context or a stage.
@@ -301,6 +352,51 @@ mod tests {
         assert_eq!(url_filename("https://x.org/dl/a.tar.gz?x=1"), "a.tar.gz");
         assert_eq!(url_filename("https://x.org/"), "__unnamed__");
         assert_eq!(url_filename("http://127.0.0.1:8000"), "__unnamed__");
+    }
+
+    #[test]
+    fn link_layer_is_a_merge_in_one_progress_group() {
+        let base = llb::State::image("busybox", BTreeMap::new(), llb::OpMeta::default());
+        let ctx = llb::State::local("context", BTreeMap::new(), llb::OpMeta::default());
+        let actions = || llb::FileActions::new().copy(&ctx, "/a", "/a", llb::CopyOpts::default());
+        let meta = llb::OpMeta {
+            name: Some("[2/2] COPY --link a /a".into()),
+            ..llb::OpMeta::default()
+        };
+        let merged = link_layer(
+            &base,
+            actions(),
+            meta.clone(),
+            "[2/2] LINK COPY --link a /a".into(),
+        );
+        let def = llb::marshal(&merged, None);
+        let ops: Vec<crate::proto::pb::Op> = def
+            .def
+            .iter()
+            .map(|b| prost::Message::decode(b.as_slice()).unwrap())
+            .collect();
+        let merge = &ops[ops.len() - 2];
+        assert!(matches!(merge.op, Some(crate::proto::pb::op::Op::Merge(_))));
+        assert_eq!(merge.inputs[0].digest, base.digest().unwrap());
+        let layer_digest = merge.inputs[1].digest.clone();
+        let (m, l) = (
+            &def.metadata[&merged.digest().unwrap()],
+            &def.metadata[&layer_digest],
+        );
+        let (mg, lg) = (
+            m.progress_group.clone().unwrap(),
+            l.progress_group.clone().unwrap(),
+        );
+        assert_eq!((mg.id.len(), &mg.id, &mg.name), (25, &lg.id, &lg.name));
+        assert_eq!((mg.weak, lg.weak), (false, true));
+        assert_eq!(mg.name, "[2/2] COPY --link a /a");
+        assert_eq!(
+            m.description["llb.customname"],
+            "[2/2] LINK COPY --link a /a"
+        );
+        // On scratch there is nothing to merge with: the layer alone is the result.
+        let alone = link_layer(&llb::State::scratch(), actions(), meta, "x".into());
+        assert_eq!(alone.digest(), Some(layer_digest));
     }
 
     #[test]

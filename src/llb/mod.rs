@@ -77,6 +77,7 @@ pub use exec::{Exec, ExecOutput, Mount, MountKind};
 pub use file::{Chown, CopyOpts, FileActions, MkdirOpts, MkfileOpts, UserSpec};
 pub use marshal::marshal;
 pub use state::State;
+pub(crate) use state::digest_of;
 
 /// Target platform of an op (written into `Op.platform`, like Go's `SetMarshalDefaults`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
