@@ -7,6 +7,7 @@ use crate::llb;
 use crate::plan::{Base, Stage};
 
 use super::Dispatcher;
+use super::chmod::{self, Chmod};
 use super::paths::{copy_dest, copy_source};
 use super::stage::{StageState, uppercase_cmd};
 
@@ -21,18 +22,15 @@ impl Dispatcher<'_> {
         from: Option<&Base>,
     ) -> Result<(), String> {
         let keyword = if is_add { "ADD" } else { "COPY" };
-        if c.parents {
-            return Err("COPY --parents is not supported by stager yet".into());
-        }
-        if !c.excludes.is_empty()
-            && !self
-                .ctx
-                .llb_caps
-                .contains("file.copy.includeexcludepatterns")
-        {
+        let caps = &self.ctx.llb_caps;
+        let patterns_cap = caps.contains("file.copy.includeexcludepatterns");
+        if !c.excludes.is_empty() && !patterns_cap {
             return Err(format!(
                 "{keyword} --exclude needs a BuildKit with file.copy.includeexcludepatterns (v0.9 or later)"
             ));
+        }
+        if c.parents {
+            return Err("COPY --parents is not supported by stager yet".into());
         }
         let expand = |word: &str| {
             self.lexer
@@ -59,6 +57,7 @@ impl Dispatcher<'_> {
         let dest_raw = expand(&c.dest)?;
         let chown = c.chown.as_deref().map(expand).transpose()?;
         let chmod = c.chmod.as_deref().map(expand).transpose()?;
+        let chmod = chmod.filter(|m| !m.is_empty());
         for src in &sources {
             let remote = remote_kind(src);
             if !is_add && remote.is_some() {
@@ -79,9 +78,17 @@ impl Dispatcher<'_> {
         if checksum.is_some() && (remote_count != 1 || sources.len() != 1) {
             return Err("checksum requires exactly one source, and it must be a URL".into());
         }
-        let mode = match &chmod {
-            None => None,
-            Some(m) => Some(parse_chmod(m)?),
+        let (mode, mode_str) = match chmod.as_deref().map(chmod::parse).transpose()? {
+            None => (None, None),
+            Some(Chmod::Octal(m)) => (Some(m), None),
+            Some(Chmod::Symbolic(m)) => {
+                if !caps.contains("file.copy.modestring") {
+                    return Err(format!(
+                        "{keyword} --chmod={m}: symbolic modes need a BuildKit with file.copy.modestring (v0.17 or later); use an octal mode"
+                    ));
+                }
+                (None, Some(m))
+            }
         };
         let owner = chown.as_deref().map(parse_chown);
         let dest = copy_dest(&st.workdir, &dest_raw);
@@ -131,6 +138,7 @@ impl Dispatcher<'_> {
                     llb::CopyOpts {
                         owner: owner.clone(),
                         mode,
+                        mode_str: mode_str.clone(),
                         create_dest_path: true,
                         attempt_unpack: c.unpack.unwrap_or(false),
                         ..llb::CopyOpts::default()
@@ -145,6 +153,7 @@ impl Dispatcher<'_> {
                 llb::CopyOpts {
                     owner: owner.clone(),
                     mode,
+                    mode_str: mode_str.clone(),
                     follow_symlink: true,
                     dir_copy_contents: true,
                     attempt_unpack: unpack,
@@ -185,6 +194,7 @@ impl Dispatcher<'_> {
                 llb::CopyOpts {
                     owner: owner.clone(),
                     mode,
+                    mode_str: mode_str.clone(),
                     create_dest_path: true,
                     ..llb::CopyOpts::default()
                 },
@@ -300,18 +310,6 @@ fn url_filename(url: &str) -> String {
     }
 }
 
-/// Octal `--chmod` (symbolic modes need a newer BuildKit and are not supported yet).
-fn parse_chmod(m: &str) -> Result<i32, String> {
-    let bad = || {
-        format!("invalid chmod parameter: '{m}'. it should be octal string and between 0 and 07777")
-    };
-    let v = u32::from_str_radix(m, 8).map_err(|_| bad())?;
-    if v > 0o7777 {
-        return Err(bad());
-    }
-    i32::try_from(v).map_err(|_| bad())
-}
-
 /// `user[:group]`: numbers are IDs, `root` is 0, anything else a name the daemon looks up.
 pub(super) fn parse_chown(spec: &str) -> llb::Chown {
     let one = |s: &str| {
@@ -400,14 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn chmod_and_chown() {
-        assert_eq!(parse_chmod("755"), Ok(0o755));
-        assert_eq!(parse_chmod("7777"), Ok(0o7777));
-        assert_eq!(
-            parse_chmod("17777").unwrap_err(),
-            "invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777"
-        );
-        assert!(parse_chmod("u+x").is_err());
+    fn chown_specs() {
         let c = parse_chown("app:1000");
         assert_eq!(c.user, llb::UserSpec::Name("app".into()));
         assert_eq!(c.group, Some(llb::UserSpec::Id(1000)));

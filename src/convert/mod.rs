@@ -6,6 +6,7 @@
 //! (stage start), `run`, `copy`, `meta` (everything that only changes the config). `convert`
 //! never re-reads Dockerfile text and does no I/O.
 
+mod chmod;
 mod copy;
 mod env;
 mod from;
