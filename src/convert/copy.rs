@@ -29,8 +29,10 @@ impl Dispatcher<'_> {
                 "{keyword} --exclude needs a BuildKit with file.copy.includeexcludepatterns (v0.9 or later)"
             ));
         }
-        if c.parents {
-            return Err("COPY --parents is not supported by stager yet".into());
+        if c.parents && !patterns_cap {
+            return Err(format!(
+                "{keyword} --parents needs a BuildKit with file.copy.includeexcludepatterns (v0.9 or later)"
+            ));
         }
         let expand = |word: &str| {
             self.lexer
@@ -146,11 +148,23 @@ impl Dispatcher<'_> {
                 );
                 continue;
             }
+            let (src_path, include_patterns, required_paths) = if c.parents {
+                parents_source(src)
+            } else {
+                (copy_source(src), Vec::new(), Vec::new())
+            };
+            if !required_paths.is_empty() && !caps.contains("file.copy.requiredpaths") {
+                return Err(format!(
+                    "{keyword} --parents {src}: a source without wildcards needs a BuildKit with file.copy.requiredpaths (v0.26 or later)"
+                ));
+            }
             actions = actions.copy(
                 &source_state,
-                &copy_source(src),
+                &src_path,
                 &dest,
                 llb::CopyOpts {
+                    include_patterns,
+                    required_paths,
                     owner: owner.clone(),
                     mode,
                     mode_str: mode_str.clone(),
@@ -216,6 +230,9 @@ impl Dispatcher<'_> {
         }
 
         let mut history = String::from(keyword);
+        if c.parents {
+            history.push_str(" --parents");
+        }
         if let Some(chown) = &chown {
             history.push_str(&format!(" --chown={chown}"));
         }
@@ -310,6 +327,38 @@ fn url_filename(url: &str) -> String {
     }
 }
 
+/// `--parents`: the path copied, the include pattern below it and the paths that must exist.
+/// `a/./b/c` copies `/a` keeping `b/c`; without the `/./` pivot the whole path is kept.
+fn parents_source(src: &str) -> (String, Vec<String>, Vec<String>) {
+    let (base, pattern) = match src.split_once("/./") {
+        Some((parent, pattern)) => (parent, pattern),
+        None => ("/", src),
+    };
+    let pattern = copy_source(pattern);
+    let required = if has_wildcards(base) || has_wildcards(&pattern) {
+        Vec::new()
+    } else {
+        vec![copy_source(&format!("{base}/{pattern}"))]
+    };
+    let include = vec![pattern.trim_start_matches('/').to_string()];
+    (copy_source(base), include, required)
+}
+
+/// Whether a path has `filepath.Match` metacharacters (a backslash escapes the next byte).
+fn has_wildcards(path: &str) -> bool {
+    let mut bytes = path.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'*' | b'?' | b'[' => return true,
+            b'\\' => {
+                bytes.next();
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// `user[:group]`: numbers are IDs, `root` is 0, anything else a name the daemon looks up.
 pub(super) fn parse_chown(spec: &str) -> llb::Chown {
     let one = |s: &str| {
@@ -395,6 +444,28 @@ mod tests {
         // On scratch there is nothing to merge with: the layer alone is the result.
         let alone = link_layer(&llb::State::scratch(), actions(), meta, "x".into());
         assert_eq!(alone.digest(), Some(layer_digest));
+    }
+
+    #[test]
+    fn parents_pivot_patterns_and_required_paths() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let cases: &[(&str, &str, &[&str], &[&str])] = &[
+            ("x/y/a.txt", "/", &["x/y/a.txt"], &["/x/y/a.txt"]),
+            ("./x/./y/a.txt", "/x", &["y/a.txt"], &["/x/y/a.txt"]),
+            ("x/./y/*.txt", "/x", &["y/*.txt"], &[]),
+            ("a*/./b", "/a*", &["b"], &[]),
+            ("**/*.go", "/", &["**/*.go"], &[]),
+            ("dir/", "/", &["dir"], &["/dir"]),
+        ];
+        for (src, base, include, required) in cases {
+            assert_eq!(
+                parents_source(src),
+                (base.to_string(), v(include), v(required)),
+                "{src}"
+            );
+        }
+        assert!(!has_wildcards("a\\*b"));
+        assert!(has_wildcards("a[bc]"));
     }
 
     #[test]
