@@ -8,6 +8,7 @@ use crate::plan::{Base, Stage};
 
 use super::Dispatcher;
 use super::chmod::{self, Chmod};
+use super::gitref::{self, GitRef, Parsed};
 use super::paths::{copy_dest, copy_source};
 use super::stage::{StageState, uppercase_cmd};
 
@@ -60,25 +61,32 @@ impl Dispatcher<'_> {
         let chown = c.chown.as_deref().map(expand).transpose()?;
         let chmod = c.chmod.as_deref().map(expand).transpose()?;
         let chmod = chmod.filter(|m| !m.is_empty());
-        for src in &sources {
-            let remote = remote_kind(src);
-            if !is_add && remote.is_some() {
-                return Err(match remote {
-                    Some(Remote::Git) => "source can't be a git ref for COPY".into(),
-                    _ => "source can't be a URL for COPY".into(),
-                });
+        // ADD --keep-git-dir marks an http(s) URL as a repository even without `.git`.
+        let any_http = is_add && c.keep_git_dir.is_some();
+        let kinds = sources
+            .iter()
+            .map(|s| source_kind(s, any_http))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !is_add {
+            for kind in &kinds {
+                match kind {
+                    SourceKind::Git(_) => return Err("source can't be a git ref for COPY".into()),
+                    SourceKind::Http => return Err("source can't be a URL for COPY".into()),
+                    SourceKind::Local => {}
+                }
             }
-            if remote == Some(Remote::Git) {
-                return Err("ADD from a git repository is not supported by stager yet".into());
-            }
-        }
-        if !is_add && c.checksum.is_some() {
-            return Err("checksum can't be specified for COPY".into());
         }
         let checksum = c.checksum.as_deref().map(expand).transpose()?;
-        let remote_count = sources.iter().filter(|s| remote_kind(s).is_some()).count();
-        if checksum.is_some() && (remote_count != 1 || sources.len() != 1) {
-            return Err("checksum requires exactly one source, and it must be a URL".into());
+        if checksum.is_some() {
+            if !is_add {
+                return Err("checksum can't be specified for COPY".into());
+            }
+            if sources.len() != 1 {
+                return Err("checksum can't be specified for multiple sources".into());
+            }
+            if kinds.contains(&SourceKind::Local) {
+                return Err("checksum requires HTTP(S) or Git sources".into());
+            }
         }
         let (mode, mode_str) = match chmod.as_deref().map(chmod::parse).transpose()? {
             None => (None, None),
@@ -103,7 +111,9 @@ impl Dispatcher<'_> {
 
         let source_state = match from {
             None => {
-                for src in sources.iter().filter(|s| remote_kind(s).is_none()) {
+                // As in the official frontend, only http(s) words stay out of the context paths.
+                let local = |s: &&String| !s.starts_with("http://") && !s.starts_with("https://");
+                for src in sources.iter().filter(local) {
                     self.context_paths.insert(copy_source(src));
                 }
                 self.context.clone()
@@ -120,8 +130,25 @@ impl Dispatcher<'_> {
         };
         let unpack = c.unpack.unwrap_or(is_add);
         let mut actions = llb::FileActions::new();
-        for src in &sources {
-            if remote_kind(src) == Some(Remote::Http) {
+        for (src, kind) in sources.iter().zip(&kinds) {
+            if let SourceKind::Git(git) = kind {
+                let repo = self.git_source(git, c, checksum.as_deref(), &name, keyword, src)?;
+                actions = actions.copy(
+                    &repo,
+                    "/",
+                    &dest,
+                    llb::CopyOpts {
+                        owner: owner.clone(),
+                        mode,
+                        mode_str: mode_str.clone(),
+                        create_dest_path: true,
+                        exclude_patterns: c.excludes.clone(),
+                        ..llb::CopyOpts::default()
+                    },
+                );
+                continue;
+            }
+            if *kind == SourceKind::Http {
                 // Remote files are not unpacked unless --unpack says so.
                 let filename = url_filename(src);
                 let mut attrs = BTreeMap::from([("http.filename".to_string(), filename.clone())]);
@@ -143,6 +170,7 @@ impl Dispatcher<'_> {
                         mode_str: mode_str.clone(),
                         create_dest_path: true,
                         attempt_unpack: c.unpack.unwrap_or(false),
+                        exclude_patterns: c.excludes.clone(),
                         ..llb::CopyOpts::default()
                     },
                 );
@@ -210,6 +238,7 @@ impl Dispatcher<'_> {
                     mode,
                     mode_str: mode_str.clone(),
                     create_dest_path: true,
+                    exclude_patterns: c.excludes.clone(),
                     ..llb::CopyOpts::default()
                 },
             );
@@ -293,22 +322,99 @@ fn link_layer(
     )
 }
 
-/// A source that is not a path of the context or a stage.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Remote {
+/// What a COPY/ADD source word names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum SourceKind {
+    /// A path in the context or the `--from` stage.
+    Local,
+    /// A file downloaded over http(s).
     Http,
-    Git,
+    /// A git repository.
+    Git(GitRef),
 }
 
-fn remote_kind(src: &str) -> Option<Remote> {
-    let http = src.starts_with("http://") || src.starts_with("https://");
-    let path = src.split(['#', '?']).next().unwrap_or(src);
-    if src.starts_with("git@") || src.starts_with("git://") || (http && path.ends_with(".git")) {
-        Some(Remote::Git)
-    } else if http {
-        Some(Remote::Http)
-    } else {
-        None
+fn source_kind(src: &str, any_http: bool) -> Result<SourceKind, String> {
+    Ok(match gitref::parse(src, any_http)? {
+        Parsed::Git(git) => SourceKind::Git(git),
+        Parsed::NotGit if src.starts_with("http://") || src.starts_with("https://") => {
+            SourceKind::Http
+        }
+        Parsed::NotGit => SourceKind::Local,
+    })
+}
+
+impl Dispatcher<'_> {
+    /// The git source of an ADD, with the options of its URL and flags reconciled as the
+    /// official frontend does; features the daemon lacks fail here instead of being ignored.
+    fn git_source(
+        &self,
+        git: &GitRef,
+        c: &Copy,
+        checksum: Option<&str>,
+        name: &str,
+        keyword: &str,
+        src: &str,
+    ) -> Result<llb::State, String> {
+        if let (Some(flag), Some(query)) = (c.keep_git_dir, git.keep_git_dir)
+            && flag != query
+        {
+            return Err("inconsistent keep-git-dir configuration".into());
+        }
+        let keep_git_dir = git.keep_git_dir.or(c.keep_git_dir).unwrap_or(false);
+        let checksum = match (checksum, git.checksum.as_str()) {
+            (Some(flag), query) if !query.is_empty() && flag != query => {
+                return Err(format!("checksum mismatch {flag:?} != {query:?}"));
+            }
+            (_, query) if !query.is_empty() => Some(query.to_string()),
+            (flag, _) => flag.map(str::to_string),
+        };
+        let skip_submodules = git.submodules == Some(false);
+        let needs = [
+            (
+                !git.subdir.is_empty(),
+                "source.git.subdir",
+                "a subdirectory",
+                "v0.9",
+            ),
+            (
+                checksum.is_some(),
+                "source.git.checksum",
+                "a checksum",
+                "v0.23",
+            ),
+            (
+                skip_submodules,
+                "source.git.skipsubmodules",
+                "submodules=false",
+                "v0.24",
+            ),
+        ];
+        for (used, cap, what, since) in needs {
+            if used && !self.ctx.llb_caps.contains(cap) {
+                return Err(format!(
+                    "{keyword} {src}: {what} of a git source needs a BuildKit with {cap} ({since} or later)"
+                ));
+            }
+        }
+        let mut fragment = git.reference.clone();
+        if !git.subdir.is_empty() {
+            fragment.push(':');
+            fragment.push_str(&git.subdir);
+        }
+        let source = llb::Git {
+            id: git.id.clone(),
+            fragment,
+            remote: git.remote.clone(),
+            keep_git_dir,
+            checksum,
+            skip_submodules,
+            ssh: git.ssh,
+        };
+        let meta = llb::OpMeta {
+            name: Some(name.to_string()),
+            ..llb::OpMeta::default()
+        };
+        Ok(llb::State::git(&source, meta))
     }
 }
 
@@ -389,13 +495,19 @@ mod tests {
 
     #[test]
     fn remote_sources() {
-        assert_eq!(remote_kind("https://x.org/a.tar.gz"), Some(Remote::Http));
-        assert_eq!(
-            remote_kind("https://github.com/o/r.git#v1"),
-            Some(Remote::Git)
-        );
-        assert_eq!(remote_kind("git@github.com:o/r.git"), Some(Remote::Git));
-        assert_eq!(remote_kind("dir/file"), None);
+        let kind = |s: &str| source_kind(s, false).unwrap();
+        assert_eq!(kind("https://x.org/a.tar.gz"), SourceKind::Http);
+        assert!(matches!(
+            kind("https://github.com/o/r.git#v1"),
+            SourceKind::Git(_)
+        ));
+        assert!(matches!(kind("git@github.com:o/r.git"), SourceKind::Git(_)));
+        assert_eq!(kind("dir/file"), SourceKind::Local);
+        assert_eq!(kind("github.com/o/r"), SourceKind::Local);
+        assert!(matches!(
+            source_kind("https://h/r", true),
+            Ok(SourceKind::Git(_))
+        ));
         assert_eq!(url_filename("https://x.org/dl/a.tar.gz?x=1"), "a.tar.gz");
         assert_eq!(url_filename("https://x.org/"), "__unnamed__");
         assert_eq!(url_filename("http://127.0.0.1:8000"), "__unnamed__");

@@ -10,6 +10,7 @@ mod chmod;
 mod copy;
 mod env;
 mod from;
+mod gitref;
 mod gofmt;
 mod meta;
 mod mounts;

@@ -76,6 +76,7 @@ pub use dump::dump;
 pub use exec::{Exec, ExecOutput, Mount, MountKind};
 pub use file::{Chown, CopyOpts, FileActions, MkdirOpts, MkfileOpts, UserSpec};
 pub use marshal::marshal;
+pub use source::Git;
 pub use state::State;
 pub(crate) use state::digest_of;
 
