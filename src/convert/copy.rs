@@ -127,12 +127,15 @@ impl Dispatcher<'_> {
                     .map_err(|e| e.message)?
                     .0
             }
+            Some(Base::Context(named)) => self.context_source(named, &st.platform, ins)?.0,
         };
         let unpack = c.unpack.unwrap_or(is_add);
         let mut actions = llb::FileActions::new();
         for (src, kind) in sources.iter().zip(&kinds) {
             if let SourceKind::Git(git) = kind {
-                let repo = self.git_source(git, c, checksum.as_deref(), &name, keyword, src)?;
+                let what = format!("{keyword} {src}");
+                let repo =
+                    self.git_source(git, c.keep_git_dir, checksum.as_deref(), &name, &what)?;
                 actions = actions.copy(
                     &repo,
                     "/",
@@ -346,21 +349,21 @@ fn source_kind(src: &str, any_http: bool) -> Result<SourceKind, String> {
 impl Dispatcher<'_> {
     /// The git source of an ADD, with the options of its URL and flags reconciled as the
     /// official frontend does; features the daemon lacks fail here instead of being ignored.
-    fn git_source(
+    /// `what` names the source in errors (`ADD <url>`).
+    pub(super) fn git_source(
         &self,
         git: &GitRef,
-        c: &Copy,
+        keep_git_dir: Option<bool>,
         checksum: Option<&str>,
         name: &str,
-        keyword: &str,
-        src: &str,
+        what: &str,
     ) -> Result<llb::State, String> {
-        if let (Some(flag), Some(query)) = (c.keep_git_dir, git.keep_git_dir)
+        if let (Some(flag), Some(query)) = (keep_git_dir, git.keep_git_dir)
             && flag != query
         {
             return Err("inconsistent keep-git-dir configuration".into());
         }
-        let keep_git_dir = git.keep_git_dir.or(c.keep_git_dir).unwrap_or(false);
+        let keep_git_dir = git.keep_git_dir.or(keep_git_dir).unwrap_or(false);
         let checksum = match (checksum, git.checksum.as_str()) {
             (Some(flag), query) if !query.is_empty() && flag != query => {
                 return Err(format!("checksum mismatch {flag:?} != {query:?}"));
@@ -389,10 +392,10 @@ impl Dispatcher<'_> {
                 "v0.24",
             ),
         ];
-        for (used, cap, what, since) in needs {
+        for (used, cap, feature, since) in needs {
             if used && !self.ctx.llb_caps.contains(cap) {
                 return Err(format!(
-                    "{keyword} {src}: {what} of a git source needs a BuildKit with {cap} ({since} or later)"
+                    "{what}: {feature} of a git source needs a BuildKit with {cap} ({since} or later)"
                 ));
             }
         }

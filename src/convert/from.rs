@@ -63,6 +63,18 @@ impl Dispatcher<'_> {
                 st.display_name = display_name;
                 st
             }
+            Base::Context(named) => {
+                // Counted like an image base, but named after the context, as BuildKit does.
+                let (state, image) = self
+                    .context_source(named, &stage.platform, &stage.from)
+                    .map_err(at)?;
+                let image = image.unwrap_or_else(|| Image::scratch(&stage.platform));
+                let mut st = StageState::new(state, image, stage.platform.clone(), counted + 1);
+                st.ignore_cache = ignore_cache;
+                st.display_name = display_name;
+                triggers = st.image.config.on_build.take().unwrap_or_default();
+                st
+            }
             Base::Image(reference) => {
                 let mut st = StageState::new(
                     llb::State::scratch(),

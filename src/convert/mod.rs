@@ -7,6 +7,7 @@
 //! never re-reads Dockerfile text and does no I/O.
 
 mod chmod;
+mod context;
 mod copy;
 mod env;
 mod from;

@@ -93,7 +93,7 @@ pub(super) struct Failure {
 }
 
 impl Failure {
-    fn plain(message: impl Into<String>) -> Failure {
+    pub(super) fn plain(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             filename: String::new(),
@@ -174,12 +174,8 @@ pub(super) async fn build_with(
             "unsupported frontend capability {cap}: stager does not implement it yet"
         )));
     }
-    if let Some(name) = opts.named_contexts.first() {
-        return Err(Failure::plain(format!(
-            "named context {name:?} (--build-context) is not supported by stager yet"
-        )));
-    }
     let mut build_opts = opts.build.clone();
+    super::contexts::load(client, daemon, &opts, &mut build_opts).await?;
     let ignore = match loaded.dockerignore {
         Some(bytes) => Some(bytes),
         None => load_context_dockerignore(client, &opts).await?,

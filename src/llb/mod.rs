@@ -63,6 +63,7 @@ use std::fmt;
 
 use crate::proto::pb;
 
+mod definition;
 mod dump;
 mod exec;
 mod file;
@@ -72,6 +73,7 @@ pub(crate) mod path;
 mod source;
 mod state;
 
+pub use definition::DefinitionError;
 pub use dump::dump;
 pub use exec::{Exec, ExecOutput, Mount, MountKind};
 pub use file::{Chown, CopyOpts, FileActions, MkdirOpts, MkfileOpts, UserSpec};

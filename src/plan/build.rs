@@ -1,7 +1,7 @@
 //! Instructions + options -> [`Plan`].
 
 use super::args::{GlobalArgs, Vars, automatic_args};
-use super::{Base, Error, Plan, Stage, Step};
+use super::{Base, Error, Plan, Stage, Step, named_context};
 use crate::image::{Platform, Reference};
 use crate::instructions::{Instruction, Kind};
 use crate::options::BuildOptions;
@@ -71,11 +71,29 @@ pub fn plan(
                 .map_err(|e| at(format!("failed to parse stage name {image:?}: {e}")))?;
             (Base::Image(reference), platform)
         };
+        // Named contexts replace images, and whole stages (whose instructions are then skipped).
+        let context_for = |base: Base, platform: &Platform| match &base {
+            Base::Image(r) => {
+                named_context(opts, &r.to_string(), platform).map_or(base, Base::Context)
+            }
+            _ => base,
+        };
+        let stage_context = names[index]
+            .as_deref()
+            .and_then(|n| named_context(opts, n, &platform));
+        let (base, body) = match stage_context {
+            Some(c) => (Base::Context(c), Vec::new()),
+            None => (context_for(base, &platform), body),
+        };
         let steps = body
             .into_iter()
             .map(|instruction| {
-                let copy_from = copy_source(instruction, index, &names)?;
-                let mount_from = mount_sources(instruction, index, &names)?;
+                let copy_from =
+                    copy_source(instruction, index, &names)?.map(|b| context_for(b, &platform));
+                let mount_from = mount_sources(instruction, index, &names)?
+                    .into_iter()
+                    .map(|m| m.map(|b| context_for(b, &platform)))
+                    .collect();
                 Ok(Step {
                     instruction: instruction.clone(),
                     copy_from,
@@ -311,6 +329,45 @@ mod tests {
         opts.target = target.map(str::to_string);
         opts.build_args.insert("V".into(), "3".into());
         plan(&ins, df.escape, &opts)
+    }
+
+    #[test]
+    fn named_contexts_replace_images_and_stages() {
+        let df = crate::syntax::parse(
+            b"FROM alpine:latest AS build\nRUN exit 1\nFROM docker.io/library/debian\nCOPY --from=build /a /a\nCOPY --from=tools /t /t\nRUN --mount=from=scratch,target=/s true\n",
+        )
+        .expect("parses");
+        let ins = crate::instructions::parse(&df.nodes).expect("typed");
+        let mut opts = BuildOptions::new(Platform::new("linux", "amd64", None));
+        for (k, v) in [
+            ("build", "local:b"),
+            ("debian", "docker-image://busybox"),
+            ("tools", "local:t"),
+            ("tools::linux/amd64", "local:t-amd64"),
+            ("scratch", "local:never"),
+        ] {
+            opts.named_contexts.insert(k.into(), v.into());
+        }
+        let p = plan(&ins, df.escape, &opts).unwrap();
+        let ctx = |key: &str, source: &str| {
+            Base::Context(super::super::NamedContext {
+                key: key.into(),
+                source: source.into(),
+            })
+        };
+        // The stage's own FROM and instructions give way to the context.
+        assert_eq!(p.stages[0].base, ctx("build", "local:b"));
+        assert!(p.stages[0].steps.is_empty());
+        assert_eq!(p.stages[1].base, ctx("debian", "docker-image://busybox"));
+        assert_eq!(p.stages[1].steps[0].copy_from, Some(Base::Stage(0)));
+        assert_eq!(
+            p.stages[1].steps[1].copy_from,
+            Some(ctx("tools::linux/amd64", "local:t-amd64"))
+        );
+        assert_eq!(p.stages[1].steps[2].mount_from, [Some(Base::Scratch)]);
+        // Only the docker-image context needs a resolved config.
+        let images: Vec<String> = p.base_images().into_iter().map(|r| r.reference).collect();
+        assert_eq!(images, ["docker.io/library/busybox:latest"]);
     }
 
     #[test]

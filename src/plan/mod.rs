@@ -15,6 +15,7 @@ pub use build::plan;
 
 use crate::image::{Platform, Reference};
 use crate::instructions::Instruction;
+use crate::options::BuildOptions;
 
 /// An immutable description of what to build.
 #[derive(Clone, Debug)]
@@ -55,6 +56,45 @@ pub enum Base {
     Image(Reference),
     /// An earlier stage, by index.
     Stage(usize),
+    /// A named context (`context:NAME` option) standing in for an image or a stage.
+    Context(NamedContext),
+}
+
+/// A named context as the plan uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedContext {
+    /// The option key after `context:` (`NAME` or `NAME::PLATFORM`).
+    pub key: String,
+    /// Its source, e.g. `docker-image://alpine:3.19` or `local:src`.
+    pub source: String,
+}
+
+impl NamedContext {
+    /// The image a `docker-image://` context names (none for other sources and `scratch`).
+    pub fn image(&self) -> Option<Reference> {
+        let rest = self.source.strip_prefix("docker-image:")?;
+        let reference = rest.trim_start_matches("//");
+        if reference == "scratch" {
+            return None;
+        }
+        Reference::parse(reference).ok()
+    }
+}
+
+/// The named context that replaces `name` (a stage name or an image) on `platform`: the key
+/// `NAME::PLATFORM` first, then `NAME`, with image names in their short form. `scratch` and
+/// `context` are never replaced.
+pub fn named_context(opts: &BuildOptions, name: &str, platform: &Platform) -> Option<NamedContext> {
+    if opts.named_contexts.is_empty() || name == "scratch" || name == "context" {
+        return None;
+    }
+    let short = Reference::parse(name).ok()?.familiar();
+    [format!("{short}::{platform}"), short]
+        .into_iter()
+        .find_map(|key| {
+            let source = opts.named_contexts.get(&key)?.clone();
+            Some(NamedContext { key, source })
+        })
 }
 
 /// An instruction of a stage.
@@ -116,7 +156,12 @@ impl Plan {
             let bases =
                 std::iter::once(&stage.base).chain(stage.steps.iter().flat_map(Step::sources));
             for base in bases {
-                if let Base::Image(r) = base {
+                let image = match base {
+                    Base::Image(r) => Some(r.clone()),
+                    Base::Context(c) => c.image(),
+                    _ => None,
+                };
+                if let Some(r) = image {
                     out.insert(ImageRequest {
                         reference: r.to_string(),
                         platform: stage.platform.clone(),
