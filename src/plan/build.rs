@@ -72,28 +72,18 @@ pub fn plan(
             (Base::Image(reference), platform)
         };
         // Named contexts replace images, and whole stages (whose instructions are then skipped).
-        let context_for = |base: Base, platform: &Platform| match &base {
-            Base::Image(r) => {
-                named_context(opts, &r.to_string(), platform).map_or(base, Base::Context)
-            }
-            _ => base,
-        };
         let stage_context = names[index]
             .as_deref()
             .and_then(|n| named_context(opts, n, &platform));
         let (base, body) = match stage_context {
             Some(c) => (Base::Context(c), Vec::new()),
-            None => (context_for(base, &platform), body),
+            None => (with_context(base, opts, &platform), body),
         };
         let steps = body
             .into_iter()
             .map(|instruction| {
-                let copy_from =
-                    copy_source(instruction, index, &names)?.map(|b| context_for(b, &platform));
-                let mount_from = mount_sources(instruction, index, &names)?
-                    .into_iter()
-                    .map(|m| m.map(|b| context_for(b, &platform)))
-                    .collect();
+                let (copy_from, mount_from) =
+                    step_sources(instruction, index, &names, opts, &platform)?;
                 Ok(Step {
                     instruction: instruction.clone(),
                     copy_from,
@@ -110,13 +100,39 @@ pub fn plan(
             steps,
         });
     }
-    let reachable = reachability(&stages, target);
+    let triggers = trigger_stage_deps(&stages, &names, opts);
+    let reachable = reachability(&stages, target, &triggers);
     Ok(Plan {
         global_args,
         stages,
         target,
         reachable,
     })
+}
+
+/// `base`, or the named context that replaces it when it is an image.
+fn with_context(base: Base, opts: &BuildOptions, platform: &Platform) -> Base {
+    match &base {
+        Base::Image(r) => named_context(opts, &r.to_string(), platform).map_or(base, Base::Context),
+        _ => base,
+    }
+}
+
+/// The `COPY --from` and `RUN --mount from` bases of an instruction of stage `current` (named
+/// contexts applied). Conversion uses it too, for ONBUILD triggers.
+pub(crate) fn step_sources(
+    ins: &Instruction,
+    current: usize,
+    names: &[Option<String>],
+    opts: &BuildOptions,
+    platform: &Platform,
+) -> Result<(Option<Base>, Vec<Option<Base>>), Error> {
+    let copy_from = copy_source(ins, current, names)?.map(|b| with_context(b, opts, platform));
+    let mount_from = mount_sources(ins, current, names)?
+        .into_iter()
+        .map(|m| m.map(|b| with_context(b, opts, platform)))
+        .collect();
+    Ok((copy_from, mount_from))
 }
 
 type Groups<'a> = Vec<(&'a Instruction, Vec<&'a Instruction>)>;
@@ -300,7 +316,51 @@ fn mount_sources(
     Ok(out)
 }
 
-fn reachability(stages: &[Stage], target: usize) -> Vec<bool> {
+/// For each stage, the stages read by the ONBUILD triggers it inherits from a parent stage
+/// (`ONBUILD COPY --from=x`): they run in this stage, so it needs them. Triggers that do not
+/// parse are left to conversion, which reports them at the FROM line.
+fn trigger_stage_deps(
+    stages: &[Stage],
+    names: &[Option<String>],
+    opts: &BuildOptions,
+) -> Vec<Vec<usize>> {
+    stages
+        .iter()
+        .map(|stage| {
+            let Base::Stage(parent) = stage.base else {
+                return Vec::new();
+            };
+            let triggers = stages[parent]
+                .steps
+                .iter()
+                .filter_map(|s| match &s.instruction.kind {
+                    Kind::OnBuild(text) => Some(text.as_str()),
+                    _ => None,
+                });
+            let mut deps = Vec::new();
+            for text in triggers {
+                let Ok(df) = crate::syntax::parse(text.as_bytes()) else {
+                    continue;
+                };
+                let Some(Ok(ins)) = df.nodes.first().map(crate::instructions::parse_node) else {
+                    continue;
+                };
+                if let Ok((copy, mounts)) =
+                    step_sources(&ins, stage.index, names, opts, &stage.platform)
+                {
+                    for base in copy.iter().chain(mounts.iter().flatten()) {
+                        if let Base::Stage(d) = base {
+                            deps.push(*d);
+                        }
+                    }
+                }
+            }
+            deps
+        })
+        .collect()
+}
+
+fn reachability(stages: &[Stage], target: usize, triggers: &[Vec<usize>]) -> Vec<bool> {
     let mut reachable = vec![false; stages.len()];
     let mut todo = vec![target];
     while let Some(i) = todo.pop() {
@@ -314,6 +374,7 @@ fn reachability(stages: &[Stage], target: usize) -> Vec<bool> {
                 todo.push(*d);
             }
         }
+        todo.extend(triggers.get(i).into_iter().flatten().copied());
     }
     reachable
 }

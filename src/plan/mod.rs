@@ -12,6 +12,7 @@ mod build;
 
 pub use args::{GlobalArgs, Vars, automatic_args};
 pub use build::plan;
+pub(crate) use build::step_sources;
 
 use crate::image::{Platform, Reference};
 use crate::instructions::Instruction;
