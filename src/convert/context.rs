@@ -8,7 +8,7 @@ use prost::Message;
 use crate::image::{Image, Platform};
 use crate::instructions::Instruction;
 use crate::llb;
-use crate::plan::NamedContext;
+use crate::plan::{NamedContext, image_key};
 
 use super::Dispatcher;
 use super::gitref::{self, Parsed};
@@ -104,9 +104,39 @@ impl Dispatcher<'_> {
                 };
                 Ok((state, image))
             }
-            "oci-layout" => Err(format!(
-                "named context {key}: oci-layout:// contexts are not supported by stager"
-            )),
+            "oci-layout" => {
+                let Some(oci) = named.oci_layout() else {
+                    return Err(format!(
+                        "oci-layout reference {rest:?} for {key} needs a store name and a digest"
+                    ));
+                };
+                if !self.ctx.llb_caps.contains("source.ocilayout") {
+                    return Err(format!(
+                        "named context {key}: oci-layout:// contexts need a BuildKit with source.ocilayout (v0.11 or later)"
+                    ));
+                }
+                let reference = oci.reference.to_string();
+                let base = self.bases.get(&image_key(&reference, platform));
+                let image = base.map(|b| {
+                    let mut image = b.config.clone();
+                    image.created = None;
+                    image
+                });
+                let attrs = BTreeMap::from([
+                    (
+                        "oci.session".to_string(),
+                        self.ctx.options.session_id.clone(),
+                    ),
+                    ("oci.store".to_string(), oci.store.clone()),
+                ]);
+                let meta = llb::OpMeta {
+                    name: Some(format!("[context {key}] OCI load from client")),
+                    platform: Some(super::from::llb_platform(platform)),
+                    ..llb::OpMeta::default()
+                };
+                let state = llb::State::source(&format!("oci-layout://{reference}"), attrs, meta);
+                Ok((state, image))
+            }
             other => Err(format!("unsupported context source {other} for {key}")),
         }
     }

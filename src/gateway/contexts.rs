@@ -9,6 +9,7 @@ use prost::Message;
 use crate::llb;
 use crate::options::{BuildOptions, FrontendInput};
 use crate::pipeline;
+use crate::proto::moby::buildkit::v1::frontend::ResolveImageConfigRequest;
 
 use super::client::{Client, Daemon};
 use super::frontend::Failure;
@@ -24,6 +25,12 @@ pub(super) async fn load(
     let mut wanted_inputs = Vec::new();
     let mut locals = BTreeMap::new();
     for (key, source) in &build.named_contexts {
+        // An old daemon would resolve the image from a registry instead of the client's store.
+        if source.starts_with("oci-layout:") && !daemon.llb_caps.has("source.ocilayout") {
+            return Err(Failure::plain(format!(
+                "named context {key}: oci-layout:// contexts need a BuildKit with source.ocilayout (v0.11 or later)"
+            )));
+        }
         if let Some(name) = source.strip_prefix("input:") {
             wanted_inputs.push((key.clone(), name.to_string()));
         } else if let Some(name) = source.strip_prefix("local:") {
@@ -66,6 +73,23 @@ pub(super) async fn load(
         }
     }
     Ok(())
+}
+
+/// The request fields that make the daemon read an image from the client's OCI layout store.
+pub(super) fn oci_resolve(
+    image: &pipeline::ImageRequest,
+    build: &BuildOptions,
+) -> ResolveImageConfigRequest {
+    match &image.oci_store {
+        None => ResolveImageConfigRequest::default(),
+        Some(store) => ResolveImageConfigRequest {
+            // BuildKit's ResolverTypeOCILayout.
+            resolver_type: 1,
+            session_id: build.session_id.clone(),
+            store_id: store.clone(),
+            ..ResolveImageConfigRequest::default()
+        },
+    }
 }
 
 /// The `containerimage.config` entry of `input-metadata:NAME` (a JSON map of base64 values).
@@ -115,6 +139,34 @@ async fn local_dockerignore(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oci_layout_images_resolve_from_the_client_store() {
+        let mut build = BuildOptions::new(crate::image::Platform::new("linux", "amd64", None));
+        build.session_id = "s1".into();
+        let image = pipeline::ImageRequest {
+            reference: "docker.io/library/alpine@sha256:00".into(),
+            platform: build.build_platform.clone(),
+            oci_store: Some("mystore".into()),
+        };
+        let req = oci_resolve(&image, &build);
+        assert_eq!(
+            (
+                req.resolver_type,
+                req.session_id.as_str(),
+                req.store_id.as_str()
+            ),
+            (1, "s1", "mystore")
+        );
+        let registry = pipeline::ImageRequest {
+            oci_store: None,
+            ..image
+        };
+        assert_eq!(
+            oci_resolve(&registry, &build),
+            ResolveImageConfigRequest::default()
+        );
+    }
 
     #[test]
     fn input_metadata_image_config() {

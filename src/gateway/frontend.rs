@@ -407,7 +407,7 @@ async fn resolve_images(
             }),
             resolve_mode: opts.image_resolve_mode.as_str().into(),
             log_name: format!("[internal] load metadata for {}", image.reference),
-            ..ResolveImageConfigRequest::default()
+            ..super::contexts::oci_resolve(image, opts)
         };
         let reference = image.reference.clone();
         async move {

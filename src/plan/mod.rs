@@ -82,6 +82,30 @@ impl NamedContext {
     }
 }
 
+/// An image in the client's OCI layout store (`oci-layout://STORE@DIGEST`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OciLayout {
+    /// The store's ID in the client session.
+    pub store: String,
+    /// The context's name pinned to the digest: how BuildKit names the image.
+    pub reference: Reference,
+}
+
+impl NamedContext {
+    /// The image of an `oci-layout://` context; `None` for other sources or one without a
+    /// `@sha256:` digest (conversion reports that).
+    pub fn oci_layout(&self) -> Option<OciLayout> {
+        let rest = self.source.strip_prefix("oci-layout:")?;
+        let (store, digest) = rest.trim_start_matches("//").split_once('@')?;
+        let name = self.key.split("::").next().unwrap_or_default();
+        let reference = Reference::parse(&format!("{name}@{digest}")).ok()?;
+        (!store.is_empty()).then(|| OciLayout {
+            store: store.to_string(),
+            reference,
+        })
+    }
+}
+
 /// The named context that replaces `name` (a stage name or an image) on `platform`: the key
 /// `NAME::PLATFORM` first, then `NAME`, with image names in their short form. `scratch` and
 /// `context` are never replaced.
@@ -125,6 +149,9 @@ pub struct ImageRequest {
     pub reference: String,
     /// Platform to resolve for.
     pub platform: Platform,
+    /// The client's OCI layout store to read it from (`oci-layout://` named contexts) instead
+    /// of a registry.
+    pub oci_store: Option<String>,
 }
 
 impl ImageRequest {
@@ -157,15 +184,19 @@ impl Plan {
             let bases =
                 std::iter::once(&stage.base).chain(stage.steps.iter().flat_map(Step::sources));
             for base in bases {
-                let image = match base {
-                    Base::Image(r) => Some(r.clone()),
-                    Base::Context(c) => c.image(),
-                    _ => None,
+                let (image, oci_store) = match base {
+                    Base::Image(r) => (Some(r.clone()), None),
+                    Base::Context(c) => match c.oci_layout() {
+                        Some(oci) => (Some(oci.reference), Some(oci.store)),
+                        None => (c.image(), None),
+                    },
+                    _ => (None, None),
                 };
                 if let Some(r) = image {
                     out.insert(ImageRequest {
                         reference: r.to_string(),
                         platform: stage.platform.clone(),
+                        oci_store,
                     });
                 }
             }
