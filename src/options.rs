@@ -49,6 +49,9 @@ pub struct BuildOptions {
     pub named_contexts: BTreeMap<String, String>,
     /// `.dockerignore` patterns of the `local:` named contexts, by local name.
     pub context_excludes: BTreeMap<String, Vec<String>>,
+    /// Stages that ONBUILD triggers of base images read (found after resolving them): needed
+    /// besides the target's own dependencies, like BuildKit's second resolve round.
+    pub trigger_stages: BTreeSet<usize>,
     /// Frontend inputs read for `input:` named contexts, by input name.
     pub inputs: BTreeMap<String, FrontendInput>,
 }

@@ -150,15 +150,15 @@ impl Dispatcher<'_> {
             &stage.platform,
         )
         .map_err(|e| at(e.message))?;
-        // Stages are converted only when the target needs them; the plan cannot see triggers
-        // that come from base images, so a stage read only by a trigger was never built.
+        // Stages are converted only when the plan reaches them; the gateway plans again with
+        // the stages that resolved base images' triggers read, other callers may not.
         for base in copy_from.iter().chain(mount_from.iter().flatten()) {
             if let Base::Stage(i) = base
                 && self.stage_output(*i).is_none()
             {
                 let name = names[*i].clone().unwrap_or_else(|| i.to_string());
                 return Err(at(format!(
-                    "stage {name:?} is needed only by this trigger; stager cannot build a stage on demand yet (make the target depend on it)"
+                    "stage {name:?} read by this trigger was not planned (its base image was not resolved before planning)"
                 )));
             }
         }
@@ -323,7 +323,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stage_read_only_by_a_base_image_trigger_is_refused() {
+    fn a_stage_the_plan_missed_is_an_error() {
         let err = convert_with_base(
             "FROM scratch AS assets\nCOPY a /a\nFROM busybox\n",
             base_with_triggers(&["COPY --from=assets /a /a"]),
@@ -331,7 +331,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err,
-            "ONBUILD trigger \"COPY --from=assets /a /a\": stage \"assets\" is needed only by this trigger; stager cannot build a stage on demand yet (make the target depend on it)"
+            "ONBUILD trigger \"COPY --from=assets /a /a\": stage \"assets\" read by this trigger was not planned (its base image was not resolved before planning)"
         );
         let err = convert_with_base(
             "FROM busybox AS b\n",

@@ -207,8 +207,22 @@ pub(super) async fn build_with(
     for platform in platforms {
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
-        let plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
-        let bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        let mut plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+        let mut bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        // Base images' ONBUILD triggers may read stages the target does not: plan again with
+        // them, as BuildKit resolves again when triggers bring new dependencies.
+        let extra = plan.stages_for_triggers(&platform_opts, |r, p| {
+            let key = crate::plan::image_key(&r.to_string(), p);
+            (bases
+                .get(&key)
+                .and_then(|b| b.config.config.on_build.clone()))
+            .unwrap_or_default()
+        });
+        if !extra.is_empty() {
+            platform_opts.trigger_stages.extend(extra);
+            plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+            bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        }
         let ctx = ConvertContext {
             options: &platform_opts,
             llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),

@@ -399,6 +399,39 @@ async fn named_contexts_from_inputs_and_local_directories() {
 }
 
 #[tokio::test]
+async fn stages_read_by_base_image_triggers_are_planned_again() {
+    let config = r#"{"architecture":"amd64","os":"linux","config":{"OnBuild":["COPY --from=assets /a /a"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
+    let fake = FakeDaemon {
+        image_config: Some(config.as_bytes().to_vec()),
+        ..daemon("FROM scratch AS assets\nCOPY a /a\nFROM busybox\n")
+    };
+    let solves = fake.solves.clone();
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    build_with(&mut client, &pong, attrs(&[("cmdline", "x")]), "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let solves = solves.lock().expect("lock");
+    let main = solves
+        .last()
+        .and_then(|r| r.definition.clone())
+        .expect("main");
+    let names: Vec<String> = main
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname").cloned())
+        .collect();
+    assert!(
+        names.contains(&"[assets 1/1] COPY a /a".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"[stage-1 2/2] ONBUILD COPY --from=assets /a /a".to_string()),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_daemon_that_went_away_is_an_error_not_a_hang() {
     let (client_io, server_io) = tokio::io::duplex(1 << 16);
     drop(server_io);

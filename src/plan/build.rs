@@ -101,7 +101,7 @@ pub fn plan(
         });
     }
     let triggers = trigger_stage_deps(&stages, &names, opts);
-    let reachable = reachability(&stages, target, &triggers);
+    let reachable = reachability(&stages, target, &triggers, &opts.trigger_stages);
     Ok(Plan {
         global_args,
         stages,
@@ -316,6 +316,34 @@ fn mount_sources(
     Ok(out)
 }
 
+/// The stages read by `triggers` when they run in stage `current` (unparsable triggers and
+/// other sources are left to conversion).
+pub(crate) fn trigger_reads(
+    triggers: &[String],
+    current: usize,
+    names: &[Option<String>],
+    opts: &BuildOptions,
+    platform: &Platform,
+) -> Vec<usize> {
+    let mut deps = Vec::new();
+    for text in triggers {
+        let Ok(df) = crate::syntax::parse(text.as_bytes()) else {
+            continue;
+        };
+        let Some(Ok(ins)) = df.nodes.first().map(crate::instructions::parse_node) else {
+            continue;
+        };
+        if let Ok((copy, mounts)) = step_sources(&ins, current, names, opts, platform) {
+            for base in copy.iter().chain(mounts.iter().flatten()) {
+                if let Base::Stage(d) = base {
+                    deps.push(*d);
+                }
+            }
+        }
+    }
+    deps
+}
+
 /// For each stage, the stages read by the ONBUILD triggers it inherits from a parent stage
 /// (`ONBUILD COPY --from=x`): they run in this stage, so it needs them. Triggers that do not
 /// parse are left to conversion, which reports them at the FROM line.
@@ -330,39 +358,28 @@ fn trigger_stage_deps(
             let Base::Stage(parent) = stage.base else {
                 return Vec::new();
             };
-            let triggers = stages[parent]
+            let triggers: Vec<String> = stages[parent]
                 .steps
                 .iter()
                 .filter_map(|s| match &s.instruction.kind {
-                    Kind::OnBuild(text) => Some(text.as_str()),
+                    Kind::OnBuild(text) => Some(text.clone()),
                     _ => None,
-                });
-            let mut deps = Vec::new();
-            for text in triggers {
-                let Ok(df) = crate::syntax::parse(text.as_bytes()) else {
-                    continue;
-                };
-                let Some(Ok(ins)) = df.nodes.first().map(crate::instructions::parse_node) else {
-                    continue;
-                };
-                if let Ok((copy, mounts)) =
-                    step_sources(&ins, stage.index, names, opts, &stage.platform)
-                {
-                    for base in copy.iter().chain(mounts.iter().flatten()) {
-                        if let Base::Stage(d) = base {
-                            deps.push(*d);
-                        }
-                    }
-                }
-            }
-            deps
+                })
+                .collect();
+            trigger_reads(&triggers, stage.index, names, opts, &stage.platform)
         })
         .collect()
 }
 
-fn reachability(stages: &[Stage], target: usize, triggers: &[Vec<usize>]) -> Vec<bool> {
+fn reachability(
+    stages: &[Stage],
+    target: usize,
+    triggers: &[Vec<usize>],
+    extra: &std::collections::BTreeSet<usize>,
+) -> Vec<bool> {
     let mut reachable = vec![false; stages.len()];
     let mut todo = vec![target];
+    todo.extend(extra.iter().copied());
     while let Some(i) = todo.pop() {
         if i >= stages.len() || std::mem::replace(&mut reachable[i], true) {
             continue;

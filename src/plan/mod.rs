@@ -204,6 +204,26 @@ impl Plan {
         out.into_iter().collect()
     }
 
+    /// Stages the ONBUILD triggers of the reachable stages' base images read that the plan
+    /// does not reach yet; `triggers_of` gives the triggers of a resolved image.
+    pub fn stages_for_triggers(
+        &self,
+        opts: &BuildOptions,
+        triggers_of: impl Fn(&Reference, &Platform) -> Vec<String>,
+    ) -> std::collections::BTreeSet<usize> {
+        let names: Vec<Option<String>> = self.stages.iter().map(|s| s.name.clone()).collect();
+        let mut out = std::collections::BTreeSet::new();
+        for stage in self.reachable_stages() {
+            if let Base::Image(r) = &stage.base {
+                let triggers = triggers_of(r, &stage.platform);
+                let reads =
+                    build::trigger_reads(&triggers, stage.index, &names, opts, &stage.platform);
+                out.extend(reads.into_iter().filter(|d| !self.reachable[*d]));
+            }
+        }
+        out
+    }
+
     /// Stages in Dockerfile order that the target needs.
     pub fn reachable_stages(&self) -> impl Iterator<Item = &Stage> {
         self.stages.iter().filter(|s| self.reachable[s.index])
