@@ -210,15 +210,18 @@ pub(super) async fn build_with(
         let mut plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
         let mut bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
         // Base images' ONBUILD triggers may read stages the target does not: plan again with
-        // them, as BuildKit resolves again when triggers bring new dependencies.
-        let extra = plan.stages_for_triggers(&platform_opts, |r, p| {
-            let key = crate::plan::image_key(&r.to_string(), p);
-            (bases
-                .get(&key)
-                .and_then(|b| b.config.config.on_build.clone()))
-            .unwrap_or_default()
-        });
-        if !extra.is_empty() {
+        // them, as BuildKit resolves again when triggers bring new dependencies. Each round
+        // adds unreached stages, so it ends.
+        loop {
+            let extra = plan.stages_for_triggers(&platform_opts, |r, p| {
+                let key = crate::plan::image_key(&r.to_string(), p);
+                let base = bases.get(&key);
+                base.and_then(|b| b.config.config.on_build.clone())
+                    .unwrap_or_default()
+            });
+            if extra.is_empty() {
+                break;
+            }
             platform_opts.trigger_stages.extend(extra);
             plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
             bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
