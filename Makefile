@@ -5,9 +5,12 @@
 #   make deps     docker.io + busybox-static installed, dockerd running, busybox:latest imported
 #   make image    the frontend image $(IMAGE) from the host-built binary (pulls nothing)
 #   make demo     build examples/multistage through the frontend, show the result
-#   make test     cargo test, then the end-to-end comparison with Docker's built-in frontend
+#   make test     cargo test, then the end-to-end comparison with Docker's built-in frontend,
+#                 on Docker 20.10 and on a current Docker (26, BuildKit v0.13) beside it
 #   make e2e      only the end-to-end cases (E2E_FRONTEND=builtin checks the harness itself;
 #                 CASES="a b" runs some)
+#   make e2e-load 16 concurrent builds, 8 tenants, 100 cached rebuilds on one daemon
+#   make e2e-image the frontend image holds one static binary and nothing else
 #   make bench    benchmarks
 
 SHELL := /bin/bash
@@ -47,7 +50,7 @@ unit:
 e2e: deps image
 	python3 tests/e2e/run.py $(CASES)
 
-test: unit e2e e2e-cache
+test: unit e2e e2e-image e2e-cache e2e-current e2e-load
 
 bench:
 	cargo bench --bench convert
@@ -63,3 +66,36 @@ clean-e2e:
 e2e-cache: deps image
 	bash scripts/setup-registry.sh
 	python3 tests/e2e/cache/run.py
+
+# The same end-to-end suite on a current BuildKit, and what only it shows (build-check
+# warnings through buildx, --print=lint): Debian trixie's Docker 26 unpacked under
+# $(CURRENT_ROOT) and started beside 20.10 by scripts/setup-docker-current.sh.
+CURRENT_ROOT ?= /opt/stager-docker-current
+.PHONY: e2e-current
+e2e-current: deps image
+	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) bash scripts/setup-docker-current.sh
+	DOCKER=$(CURRENT_ROOT)/docker E2E_TAG_PREFIX=stager-e2e-current E2E_OUT=.e2e/current \
+	  python3 tests/e2e/run.py $(CASES)
+	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/run.py
+	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+
+# The LLB comparison over tests/golden (a few minutes; not in `make test`).
+.PHONY: llb-compare-golden
+llb-compare-golden: deps image
+	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) bash scripts/setup-docker-current.sh
+	for t in alpine:3.19 alpine:latest golang:1.22 golang:latest busybox:amd64; do \
+	  $(CURRENT_ROOT)/docker tag busybox:latest $$t; done
+	CORPUS=golden DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+
+# Load and tenants on one daemon (tests/e2e/load/run.py): 16 different projects built at once
+# through stager and compared with the built-in frontend, 8 of them also one at a time, cache
+# mount namespaces, and 100 cached rebuilds in a row (time and the frontend's peak RSS must not
+# grow). 2.5 minutes on a quiet machine, nearer 4 when other builds load it.
+.PHONY: e2e-load
+e2e-load: deps image
+	python3 tests/e2e/load/run.py
+
+# The frontend image: exactly one file, the entrypoint, a static ELF (scripts/check-frontend-image.py).
+.PHONY: e2e-image
+e2e-image: deps image
+	python3 scripts/check-frontend-image.py $(IMAGE)

@@ -26,6 +26,8 @@ need=()
 if ! [ -x "$DOCKER" ] || ! command -v "$DOCKERD" >/dev/null 2>&1; then need+=(docker.io); fi
 # The static build matters: the rootfs has no libc.
 if ! installed busybox-static; then need+=(busybox-static); fi
+# The e2e harness runs an ssh-agent for the `--ssh default` case.
+if ! command -v ssh-agent >/dev/null 2>&1; then need+=(openssh-client); fi
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -44,7 +46,9 @@ fi
 
 # 2. daemon -------------------------------------------------------------------------------
 if ! "$DOCKER" info >/dev/null 2>&1; then
-  if pgrep -x "$(basename "$DOCKERD")" >/dev/null 2>&1; then
+  # The default daemon's own pid file: another dockerd (the current one of
+  # setup-docker-current.sh) may run beside it.
+  if [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     log "dockerd is running but not answering yet; waiting"
   else
     # dockerd needs cgroups; Debian's init script mounts them with cgroupfs-mount, so do the same

@@ -15,10 +15,12 @@
 //! - [`outline`]: introspection: targets, outline and describe subrequests, the stage graph.
 //! - [`gateway`]: the gRPC client BuildKit talks to over stdio, and the frontend entry point.
 
+pub mod check;
 pub mod convert;
 pub mod gateway;
 pub mod image;
 pub mod instructions;
+pub mod lint;
 pub mod llb;
 pub mod options;
 pub mod outline;

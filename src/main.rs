@@ -78,6 +78,31 @@ enum Command {
         /// The Dockerfile.
         file: PathBuf,
     },
+    /// Run the build checks (the official rules and stager's multi-stage advice) offline;
+    /// exits 1 when a finding reaches the error level or `# check=error=true` has findings.
+    Check {
+        /// Check only this stage and what it needs (default: every stage).
+        #[arg(long)]
+        target: Option<String>,
+        /// `NAME=VALUE` build argument.
+        #[arg(long = "build-arg")]
+        build_args: Vec<String>,
+        /// `REF=FILE`: the config JSON of a base image (variables of bases without one are
+        /// not checked).
+        #[arg(long = "image-config")]
+        image_configs: Vec<String>,
+        /// Only the official frontend's rules.
+        #[arg(long)]
+        official: bool,
+        /// The build context, for its `.dockerignore` (default: the Dockerfile's directory).
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// Output format: linter lines, or the official lint result JSON.
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+        /// The Dockerfile.
+        file: PathBuf,
+    },
     /// The stage graph: edges by kind, pruned stages, parallel width, critical path.
     Graph {
         /// Stage to build.
@@ -140,6 +165,26 @@ fn main() -> ExitCode {
             &image_configs,
             format,
         )),
+        Command::Check {
+            target,
+            build_args,
+            image_configs,
+            official,
+            context,
+            format,
+            file,
+        } => match check(
+            &file,
+            context.as_deref(),
+            target,
+            &build_args,
+            &image_configs,
+            !official,
+            format,
+        ) {
+            Ok(true) => ExitCode::FAILURE,
+            other => finish(other.map(|_| ())),
+        },
         Command::Targets { format, file } => finish(introspect(&file, None, &[], |p| {
             let answer =
                 stager::outline::targets(&p.parsed.dockerfile, &p.parsed.instructions, &p.bytes)?;
@@ -158,6 +203,7 @@ fn main() -> ExitCode {
                 &p.parsed.instructions,
                 &p.opts,
                 &p.bytes,
+                &BTreeMap::new(),
             );
             Ok(pick(&outline.answer(), format))
         })),
@@ -265,40 +311,13 @@ fn llb(
     format: Format,
 ) -> anyhow::Result<()> {
     let bytes = read(file)?;
-    let mut opts = BuildOptions::new(Platform::host());
-    opts.filename = file
-        .file_name()
-        .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned());
-    opts.target = target;
-    for arg in build_args {
-        let (k, v) = arg.split_once('=').unwrap_or((arg, ""));
-        opts.build_args.insert(k.to_string(), v.to_string());
-    }
+    let mut opts = cli_options(file, target, build_args);
     if let Some(p) = platform {
         opts.target_platform = Some(Platform::parse(p)?);
     }
     let parsed = pipeline::parse(&bytes).map_err(|e| located(file, e))?;
     let plan = pipeline::plan(&parsed, &opts).map_err(|e| located(file, e))?;
-    let mut bases = BTreeMap::new();
-    for spec in image_configs {
-        let Some((reference, path)) = spec.split_once('=') else {
-            bail!("--image-config wants REF=FILE, got {spec:?}");
-        };
-        let reference = Reference::parse(reference)?;
-        let config = Image::from_json(&read(Path::new(path))?)
-            .with_context(|| format!("invalid image config in {path}"))?;
-        for request in plan.base_images() {
-            if request.reference == reference.to_string() {
-                bases.insert(
-                    request.key(),
-                    BaseImage {
-                        digest: String::new(),
-                        config: config.clone(),
-                    },
-                );
-            }
-        }
-    }
+    let bases = image_configs_for(&plan, image_configs)?;
     let ctx = ConvertContext {
         options: &opts,
         llb_caps: Default::default(),
@@ -323,4 +342,115 @@ fn llb(
         }
     }
     Ok(())
+}
+
+/// `--image-config REF=FILE` values as the base images of `plan`.
+fn image_configs_for(
+    plan: &stager::plan::Plan,
+    image_configs: &[String],
+) -> anyhow::Result<BTreeMap<String, BaseImage>> {
+    let mut bases = BTreeMap::new();
+    for spec in image_configs {
+        let Some((reference, path)) = spec.split_once('=') else {
+            bail!("--image-config wants REF=FILE, got {spec:?}");
+        };
+        let reference = Reference::parse(reference)?;
+        let config = Image::from_json(&read(Path::new(path))?)
+            .with_context(|| format!("invalid image config in {path}"))?;
+        for request in plan.base_images() {
+            if request.reference == reference.to_string() {
+                bases.insert(
+                    request.key(),
+                    BaseImage {
+                        digest: String::new(),
+                        config: config.clone(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(bases)
+}
+
+/// `stager check`: prints the findings; `Ok(true)` when they fail the check.
+fn check(
+    file: &Path,
+    context: Option<&Path>,
+    target: Option<String>,
+    build_args: &[String],
+    image_configs: &[String],
+    advice: bool,
+    format: TextFormat,
+) -> anyhow::Result<bool> {
+    let bytes = read(file)?;
+    let mut opts = cli_options(file, target, build_args);
+    // The Dockerfile's own ignore file wins over the context's, as in the official frontend.
+    let own = PathBuf::from(format!("{}.dockerignore", file.display()));
+    let dir = context
+        .map(Path::to_path_buf)
+        .or_else(|| file.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    for ignore in [own, dir.join(".dockerignore")] {
+        if let Ok(bytes) = std::fs::read(&ignore) {
+            opts.excludes = pipeline::dockerignore_patterns(&bytes);
+            break;
+        }
+    }
+    // Base image configs are matched against every stage's base, as every stage is checked.
+    let bases = match pipeline::parse(&bytes).and_then(|p| pipeline::plan(&p, &opts)) {
+        Ok(mut plan) => {
+            plan.reachable = vec![true; plan.stages.len()];
+            image_configs_for(&plan, image_configs)?
+        }
+        Err(_) => BTreeMap::new(),
+    };
+    let report = stager::check::run(&bytes, &opts, &bases, advice);
+    let mut out = std::io::stdout().lock();
+    let shown = file.display();
+    match format {
+        TextFormat::Json => {
+            writeln!(
+                out,
+                "{}",
+                stager::check::to_json(&report, &opts.filename, &bytes)
+            )?;
+        }
+        TextFormat::Text => {
+            for f in &report.findings {
+                writeln!(out, "{shown}:{} {}: {}", f.line(), f.rule.name, f.message)?;
+            }
+            if let Some(e) = &report.error {
+                let line = e.ranges.first().map_or(0, |r| r.0);
+                writeln!(out, "{shown}:{line} error: {}", e.message)?;
+            }
+            let errors = (report.findings.iter())
+                .filter(|f| f.rule.severity == stager::lint::Severity::Error)
+                .count();
+            writeln!(
+                out,
+                "{} finding(s), {errors} at error level{}",
+                report.findings.len(),
+                if report.error.is_some() {
+                    "; the build fails"
+                } else {
+                    ""
+                }
+            )?;
+        }
+    }
+    Ok(report.fails())
+}
+
+/// The build options of a CLI command: the file's name, `--target`, `--build-arg`s.
+fn cli_options(file: &Path, target: Option<String>, build_args: &[String]) -> BuildOptions {
+    let mut opts = BuildOptions::new(Platform::host());
+    opts.filename = file
+        .file_name()
+        .map_or("Dockerfile".into(), |n| n.to_string_lossy().into_owned());
+    opts.target = target;
+    for arg in build_args {
+        let (k, v) = arg.split_once('=').unwrap_or((arg, ""));
+        opts.build_args.insert(k.to_string(), v.to_string());
+    }
+    opts
 }

@@ -35,11 +35,7 @@ impl Dispatcher<'_> {
                 "{keyword} --parents needs a BuildKit with file.copy.includeexcludepatterns (v0.9 or later)"
             ));
         }
-        let expand = |word: &str| {
-            self.lexer
-                .process_word(word, &st.env)
-                .map_err(|e| e.to_string())
-        };
+        let expand = |word: &str| self.expand_checked(word, st, ins);
         // Here-document sources are inline files; the other words are paths.
         let mut inline = Vec::new();
         let mut paths = Vec::new();
@@ -59,16 +55,19 @@ impl Dispatcher<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let dest_raw = expand(&c.dest)?;
         let chown = c.chown.as_deref().map(expand).transpose()?;
-        let chmod = c.chmod.as_deref().map(expand).transpose()?;
-        let chmod = chmod.filter(|m| !m.is_empty());
+        // `--chmod` is not expanded: BuildKit's COPY/ADD Expand covers --chown and the paths only.
+        let chmod = c.chmod.clone().filter(|m| !m.is_empty());
         // ADD --keep-git-dir marks an http(s) URL as a repository even without `.git`.
         let any_http = is_add && c.keep_git_dir.is_some();
         let kinds = sources
             .iter()
             .map(|s| source_kind(s, any_http))
             .collect::<Result<Vec<_>, _>>()?;
-        if !is_add {
-            for kind in &kinds {
+        for (src, kind) in sources.iter().zip(&kinds) {
+            if from.is_none() && *kind == SourceKind::Local {
+                self.check_ignored(src, is_add, ins);
+            }
+            if !is_add {
                 match kind {
                     SourceKind::Git(_) => return Err("source can't be a git ref for COPY".into()),
                     SourceKind::Http => return Err("source can't be a URL for COPY".into()),

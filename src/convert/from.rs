@@ -49,6 +49,8 @@ impl Dispatcher<'_> {
                 st.cmd_index = 0;
                 st.display_name = display_name;
                 st.ignore_cache = ignore_cache;
+                // BuildKit's trackers of CMD/ENTRYPOINT/HEALTHCHECK are per stage.
+                st.last_once = [None; 3];
                 st
             }
             Base::Scratch => {
@@ -92,6 +94,10 @@ impl Dispatcher<'_> {
                 )?;
                 st.state = state;
                 st.image = image;
+                st.env_known = self
+                    .bases
+                    .contains_key(&image_key(&reference.to_string(), &stage.platform));
+                self.check_base_platform(stage, reference, &st.image);
                 triggers = st.image.config.on_build.take().unwrap_or_default();
                 st
             }

@@ -8,6 +8,7 @@ use crate::llb;
 use crate::plan::Stage;
 
 use super::Dispatcher;
+use super::checks::Once;
 use super::copy::parse_chown;
 use super::gofmt;
 use super::paths::normalize;
@@ -33,11 +34,7 @@ impl Dispatcher<'_> {
 
     /// The instruction's effect on the config and the variables.
     fn meta_kind(&mut self, st: &mut StageState, ins: &Instruction) -> Result<(), String> {
-        let expand = |word: &str, st: &StageState| {
-            self.lexer
-                .process_word(word, &st.env)
-                .map_err(|e| e.to_string())
-        };
+        let expand = |word: &str, st: &StageState| self.expand_checked(word, st, ins);
         match &ins.kind {
             Kind::Env(pairs) => {
                 // Every pair sees the environment from before the instruction.
@@ -46,10 +43,11 @@ impl Dispatcher<'_> {
                     .map(|kv| Ok((expand(&kv.key, st)?, expand(&kv.value, st)?)))
                     .collect::<Result<Vec<_>, String>>()?;
                 let mut history = String::from("ENV");
-                for (k, v) in &expanded {
+                for ((k, v), kv) in expanded.iter().zip(pairs) {
                     if k.is_empty() {
                         return Err("ENV names can not be blank".into());
                     }
+                    self.check_pair("ENV", k, kv.legacy, ins);
                     st.env.add(k, v);
                     st.image.set_env(k, v);
                     history.push_str(&format!(" {k}={v}"));
@@ -63,6 +61,7 @@ impl Dispatcher<'_> {
                     if k.is_empty() {
                         return Err("LABEL names can not be blank".into());
                     }
+                    self.check_pair("LABEL", &k, kv.legacy, ins);
                     history.push_str(&format!(" {k}={v}"));
                     st.image
                         .config
@@ -75,6 +74,7 @@ impl Dispatcher<'_> {
             Kind::Arg(decls) => {
                 let mut shown = Vec::new();
                 for decl in decls {
+                    self.check_arg_key(&decl.key, ins);
                     let build_arg = self.ctx.options.build_args.get(&decl.key);
                     let value = match (build_arg, &decl.default) {
                         (Some(v), _) => Some(v.clone()),
@@ -103,6 +103,7 @@ impl Dispatcher<'_> {
             }
             Kind::Workdir(path) => {
                 let path = expand(path, st)?;
+                self.check_workdir(st, &path, ins);
                 let wd = normalize(&st.image.config.working_dir, &path, false);
                 st.image.config.working_dir = wd.clone();
                 st.workdir = wd.clone();
@@ -119,7 +120,9 @@ impl Dispatcher<'_> {
                             ..llb::MkdirOpts::default()
                         },
                     );
-                    let shown = expand(&ins.original, st).unwrap_or_else(|_| ins.original.clone());
+                    // The progress name is not an expansion BuildKit checks.
+                    let shown = (self.lexer.process_word(&ins.original, &st.env))
+                        .unwrap_or_else(|_| ins.original.clone());
                     let name = st.progress_name(&uppercase_cmd(&shown));
                     let mut meta = self.op_meta(st, ins, name);
                     meta.ignore_cache = false;
@@ -135,6 +138,10 @@ impl Dispatcher<'_> {
                 st.image.add_history(format!("USER {user}"), false);
             }
             Kind::Cmd(cmd) => {
+                self.check_once(st, Once::Cmd, ins);
+                if cmd.prepend_shell {
+                    self.check_shell_form(st, ins);
+                }
                 let args = if cmd.prepend_shell {
                     with_shell(st, &cmd.args)
                 } else {
@@ -147,6 +154,10 @@ impl Dispatcher<'_> {
                 st.cmd_set = true;
             }
             Kind::Entrypoint(cmd) => {
+                self.check_once(st, Once::Entrypoint, ins);
+                if cmd.prepend_shell {
+                    self.check_shell_form(st, ins);
+                }
                 let args = if cmd.prepend_shell {
                     with_shell(st, &cmd.args)
                 } else {
@@ -175,6 +186,7 @@ impl Dispatcher<'_> {
                         .process_words(word, &st.env)
                         .map_err(|e| e.to_string())?
                     {
+                        self.check_expose(&spec, ins);
                         ports.extend(parse_port_spec(&spec)?);
                     }
                 }
@@ -212,6 +224,7 @@ impl Dispatcher<'_> {
                 st.image.add_history(format!("STOPSIGNAL {sig}"), false);
             }
             Kind::Healthcheck(h) => {
+                self.check_once(st, Once::Healthcheck, ins);
                 let hc = HealthConfig {
                     test: h.test.clone(),
                     interval: h.interval,

@@ -6,6 +6,7 @@
 //! (stage start), `run`, `copy`, `meta` (everything that only changes the config). `convert`
 //! never re-reads Dockerfile text and does no I/O.
 
+mod checks;
 mod chmod;
 mod context;
 mod copy;
@@ -83,15 +84,32 @@ pub fn convert(
     bases: &BTreeMap<String, BaseImage>,
     ctx: &Context<'_>,
 ) -> Result<Converted, Error> {
+    convert_checked(plan, escape, bases, ctx, None)
+}
+
+/// [`convert`], reporting the build checks of dispatch into `lint`.
+pub fn convert_checked(
+    plan: &Plan,
+    escape: char,
+    bases: &BTreeMap<String, BaseImage>,
+    ctx: &Context<'_>,
+    lint: Option<&crate::lint::Sink>,
+) -> Result<Converted, Error> {
+    let reported = lint.map_or(0, crate::lint::Sink::len);
     // The context source's followpaths depend on every COPY of every stage, which are only known
     // after dispatch: dispatch once to learn them, then again with the final context source.
-    let first = Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, None)).run()?;
+    let first = Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, None), lint).run()?;
     let follow = first.context_paths.clone();
     // With no context path, or with `/` among them, the first pass's source was already right.
     let out = if follow.is_empty() || follow.contains("/") {
         first
     } else {
-        Dispatcher::new(plan, escape, bases, ctx, context_source(ctx, Some(&follow))).run()?
+        // The second pass reports the same findings again.
+        if let Some(sink) = lint {
+            sink.truncate(reported);
+        }
+        let source = context_source(ctx, Some(&follow));
+        Dispatcher::new(plan, escape, bases, ctx, source, lint).run()?
     };
     let mut image = out.image;
     finalize_image(&mut image, ctx.options);
@@ -182,6 +200,10 @@ struct Dispatcher<'p> {
     emitted: usize,
     /// Whether progress names carry the stage name (more than one state in the build).
     named: bool,
+    /// Where build checks report, when they are wanted.
+    lint: Option<&'p crate::lint::Sink>,
+    /// The `.dockerignore` patterns, for `CopyIgnoredFile` (checks only).
+    ignore: Option<crate::lint::IgnoreMatcher>,
 }
 
 impl<'p> Dispatcher<'p> {
@@ -191,6 +213,7 @@ impl<'p> Dispatcher<'p> {
         bases: &'p BTreeMap<String, BaseImage>,
         ctx: &'p Context<'p>,
         context: llb::State,
+        lint: Option<&'p crate::lint::Sink>,
     ) -> Self {
         let implicit: BTreeSet<String> = plan
             .stages
@@ -225,6 +248,8 @@ impl<'p> Dispatcher<'p> {
                 users
             },
             named: plan.stages.len() + implicit.len() > 1 || mounts,
+            ignore: lint.and_then(|_| crate::lint::IgnoreMatcher::new(&ctx.options.excludes)),
+            lint,
         }
     }
 

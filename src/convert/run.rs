@@ -187,8 +187,10 @@ fn heredoc_command(st: &StageState, run: &Run) -> Result<RunCommand, String> {
                 selector: "/".into(),
                 no_output: false,
             };
+            // Still through the shell: the official frontend wraps the script path like any
+            // shell-form command (seen in BuildKit's provenance of its builds).
             return Ok((
-                vec![format!("/dev/pipes/{}", doc.name)],
+                with_shell(st, &[format!("/dev/pipes/{}", doc.name)]),
                 Some(mount),
                 Some(summary),
             ));

@@ -32,6 +32,13 @@ pub struct StageState {
     pub cmd_total: usize,
     /// Named steps so far.
     pub cmd_index: usize,
+    /// Build checks: the stage's environment is fully known (false when its base image's
+    /// config was not resolved, so that variables it may define are not called undefined).
+    pub env_known: bool,
+    /// Build checks: a WORKDIR was set in this stage or a parent stage.
+    pub workdir_set: bool,
+    /// Build checks: the lines of this stage's last CMD, ENTRYPOINT and HEALTHCHECK.
+    pub last_once: [Option<(u32, u32)>; 3],
 }
 
 impl StageState {
@@ -50,6 +57,9 @@ impl StageState {
             display_name: None,
             cmd_total,
             cmd_index: 0,
+            env_known: true,
+            workdir_set: false,
+            last_once: [None; 3],
         }
     }
 

@@ -174,6 +174,12 @@ impl Client {
         })
     }
 
+    /// Sends one build-check warning (needs the `gateway.warnings` cap).
+    pub async fn warn(&mut self, request: gw::WarnRequest) -> Result<(), Error> {
+        deadline("Warn", CALL_TIMEOUT, self.inner.warn(request)).await?;
+        Ok(())
+    }
+
     /// Returns the build result. Nothing may be called afterwards.
     pub async fn return_result(mut self, result: gw::Result) -> Result<(), Error> {
         self.inner

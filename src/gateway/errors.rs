@@ -12,6 +12,18 @@ use crate::proto::google::rpc::Status;
 /// Type URL of BuildKit's source-location error detail.
 const SOURCE_DETAIL: &str = "github.com/moby/buildkit/errdefs.Source+json";
 
+/// Type URL of BuildKit's "unsupported subrequest" detail, which buildx reads to retry with
+/// an official frontend that answers the request.
+const SUBREQUEST_DETAIL: &str = "github.com/moby/buildkit/errdefs.Subrequest+json";
+
+/// The `errdefs.Subrequest` detail naming `request`.
+pub fn subrequest_detail(request: &str) -> prost_types::Any {
+    prost_types::Any {
+        type_url: SUBREQUEST_DETAIL.into(),
+        value: json!({ "name": request }).to_string().into_bytes(),
+    }
+}
+
 /// gRPC code `Unknown`, what BuildKit's Go client uses for plain errors.
 const CODE_UNKNOWN: i32 = 2;
 
@@ -78,5 +90,8 @@ mod tests {
         assert_eq!(v["ranges"][0]["start"]["line"], 2);
         assert_eq!(v["info"]["filename"], "Dockerfile");
         assert_eq!(v["info"]["data"], "RlJPTSBhClJVTk4geAo=");
+        let d = subrequest_detail("frontend.nope");
+        assert_eq!(d.type_url, SUBREQUEST_DETAIL);
+        assert_eq!(d.value, br#"{"name":"frontend.nope"}"#);
     }
 }

@@ -22,6 +22,7 @@ use super::stdio;
 /// It exits without dropping the runtime: tokio's stdin reader thread is blocked in `read`,
 /// dropping the runtime would wait for it, and BuildKit waits for the exit.
 pub fn serve() -> ! {
+    let start = std::time::Instant::now();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -33,7 +34,28 @@ pub fn serve() -> ! {
         }
     };
     let code = runtime.block_on(run());
+    report_stats(start);
     std::process::exit(code)
+}
+
+/// With `STAGER_STATS=<tag>` in the frontend's environment (an `ENV` in the frontend image), one
+/// line with the peak resident set size and the wall time goes to stderr at exit, which BuildKit
+/// sends to the daemon's log: the load test (tests/e2e/load) reads it for memory per build.
+fn report_stats(start: std::time::Instant) {
+    let Some(tag) = std::env::var_os("STAGER_STATS") else {
+        return;
+    };
+    // VmHWM is the kernel's peak RSS of this process, the figure getrusage's ru_maxrss gives.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .map_or_else(|| "unknown".to_string(), |v| v.split_whitespace().collect());
+    eprintln!(
+        "stager-stats tag={} peak_rss={peak} wall_ms={}",
+        tag.to_string_lossy(),
+        start.elapsed().as_millis()
+    );
 }
 
 async fn run() -> i32 {
@@ -90,15 +112,29 @@ pub(super) struct Failure {
     filename: String,
     dockerfile: Vec<u8>,
     pub(super) ranges: Vec<(u32, u32)>,
+    /// Typed details besides the source location.
+    pub(super) details: Vec<prost_types::Any>,
 }
 
 impl Failure {
+    /// A pipeline error with the Dockerfile it names lines of.
+    fn located(e: pipeline::Error, filename: &str, dockerfile: &[u8]) -> Failure {
+        Failure {
+            message: e.located_message(filename),
+            filename: filename.to_string(),
+            dockerfile: dockerfile.to_vec(),
+            ranges: e.ranges(),
+            details: Vec::new(),
+        }
+    }
+
     pub(super) fn plain(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             filename: String::new(),
             dockerfile: Vec::new(),
             ranges: Vec::new(),
+            details: Vec::new(),
         }
     }
 
@@ -108,7 +144,9 @@ impl Failure {
             data: &self.dockerfile,
             ranges: self.ranges.clone(),
         });
-        errors::status(self.message, location)
+        let mut status = errors::status(self.message, location);
+        status.details.extend(self.details);
+        status
     }
 }
 
@@ -165,6 +203,21 @@ pub(super) async fn build_with(
         }
     }
     if let Some(request) = &opts.request_id {
+        if request == super::lint::REQUEST {
+            let ignore = match &loaded.dockerignore {
+                Some(bytes) => Some(bytes.clone()),
+                None => load_context_dockerignore(client, &opts).await?,
+            };
+            let mut lint_opts = opts.build.clone();
+            if let Some(bytes) = ignore {
+                lint_opts.excludes = pipeline::dockerignore_patterns(&bytes);
+            }
+            return super::lint::answer(client, &lint_opts, &loaded.bytes, &loaded.definition)
+                .await;
+        }
+        if request == "frontend.outline" {
+            return outline_answer(client, &loaded.bytes, &opts.build).await;
+        }
         return subrequest(request, &loaded.bytes, &opts.build);
     }
     // Not forwarded: whatever the client needs must be implemented here, or the build
@@ -184,13 +237,11 @@ pub(super) async fn build_with(
         build_opts.excludes = pipeline::dockerignore_patterns(&bytes);
     }
 
-    let with_location = |e: pipeline::Error| Failure {
-        message: e.located_message(&build_opts.filename),
-        filename: build_opts.filename.clone(),
-        dockerfile: loaded.bytes.clone(),
-        ranges: e.ranges(),
-    };
+    let with_location =
+        |e: pipeline::Error| Failure::located(e, &build_opts.filename, &loaded.bytes);
     let parsed = pipeline::parse(&loaded.bytes).map_err(with_location)?;
+    let mut checks =
+        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
     let source_info = pb::SourceInfo {
         filename: build_opts.filename.clone(),
         data: loaded.bytes.clone(),
@@ -231,8 +282,14 @@ pub(super) async fn build_with(
             llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),
             source_info: Some(source_info.clone()),
         };
-        let converted = pipeline::convert(&plan, parsed.dockerfile.escape, &bases, &ctx)
-            .map_err(with_location)?;
+        // Checks run for the first platform only, as in the official frontend.
+        let sink = checks.as_ref().map(|c| &c.sink);
+        let converted =
+            crate::convert::convert_checked(&plan, parsed.dockerfile.escape, &bases, &ctx, sink)
+                .map_err(|e| with_location(e.into()))?;
+        if let Some(checks) = checks.take() {
+            checks.finish(client, daemon, &source_info).await?;
+        }
         let result = client
             .solve(gw::SolveRequest {
                 definition: Some(converted.definition.clone()),
@@ -293,14 +350,11 @@ fn subrequest(
 ) -> Result<gw::Result, Failure> {
     use crate::outline::{self, Request};
     let Some(request) = Request::from_name(name) else {
-        return Err(Failure::plain(format!("unsupported request {name}")));
+        let mut failure = Failure::plain(format!("unsupported request {name}"));
+        failure.details.push(errors::subrequest_detail(name));
+        return Err(failure);
     };
-    let failure = |e: pipeline::Error| Failure {
-        message: e.located_message(&opts.filename),
-        filename: opts.filename.clone(),
-        dockerfile: bytes.to_vec(),
-        ranges: e.ranges(),
-    };
+    let failure = |e: pipeline::Error| Failure::located(e, &opts.filename, bytes);
     let answer = match request {
         Request::Describe => outline::describe(),
         _ => {
@@ -318,6 +372,33 @@ fn subrequest(
     Ok(gw::Result {
         result: None,
         metadata: answer.metadata(),
+    })
+}
+
+/// `frontend.outline` with the target's base images resolved, as the official frontend does:
+/// stage ARG defaults expand against their base image's ENV.
+async fn outline_answer(
+    client: &Client,
+    bytes: &[u8],
+    opts: &crate::options::BuildOptions,
+) -> Result<gw::Result, Failure> {
+    let failure = |e: pipeline::Error| Failure::located(e, &opts.filename, bytes);
+    let parsed = pipeline::parse(bytes).map_err(failure)?;
+    let plan = pipeline::plan(&parsed, opts).map_err(failure)?;
+    let resolved = resolve_images(client, &plan.base_images(), opts).await?;
+    let configs: BTreeMap<String, crate::image::Image> =
+        (resolved.into_iter()).map(|(k, b)| (k, b.config)).collect();
+    let outline = crate::outline::outline(
+        &plan,
+        &parsed.dockerfile,
+        &parsed.instructions,
+        opts,
+        bytes,
+        &configs,
+    );
+    Ok(gw::Result {
+        result: None,
+        metadata: outline.answer().metadata(),
     })
 }
 
@@ -407,7 +488,7 @@ async fn load_context_dockerignore(
 }
 
 /// Resolves every base image concurrently; tonic multiplexes the calls on one connection.
-async fn resolve_images(
+pub(super) async fn resolve_images(
     client: &Client,
     images: &[pipeline::ImageRequest],
     opts: &crate::options::BuildOptions,

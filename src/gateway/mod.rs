@@ -13,6 +13,9 @@ pub mod client;
 mod contexts;
 pub mod errors;
 pub mod frontend;
+mod lint;
+#[cfg(test)]
+mod lint_tests;
 pub mod options;
 pub mod stdio;
 #[cfg(test)]

@@ -19,15 +19,19 @@ use super::frontend::build_with;
 
 /// What the fake daemon answers.
 #[derive(Clone, Default)]
-struct FakeDaemon {
+pub(super) struct FakeDaemon {
     dockerfile: Vec<u8>,
     /// `None`: ResolveImageConfig fails.
     image_config: Option<Vec<u8>>,
     /// Solve fails for definitions with an exec op (the main build, not the Dockerfile load).
     fail_main_solve: bool,
     /// Frontend inputs; the `frontend.inputs` cap is announced when there are any.
-    inputs: std::collections::BTreeMap<String, pb::Definition>,
-    solves: Arc<Mutex<Vec<gw::SolveRequest>>>,
+    pub(super) inputs: std::collections::BTreeMap<String, pb::Definition>,
+    pub(super) solves: Arc<Mutex<Vec<gw::SolveRequest>>>,
+    /// Gateway caps announced besides the basic ones.
+    pub(super) extra_caps: Vec<&'static str>,
+    /// The `Warn` calls received.
+    pub(super) warns: Arc<Mutex<Vec<gw::WarnRequest>>>,
 }
 
 fn has_exec(def: Option<&pb::Definition>) -> bool {
@@ -123,7 +127,11 @@ impl LlbBridge for FakeDaemon {
             enabled: true,
             ..ApiCap::default()
         };
-        let mut api = vec![cap("solve.base"), cap("readfile")];
+        let mut api: Vec<ApiCap> = ["solve.base", "readfile"]
+            .iter()
+            .chain(&self.extra_caps)
+            .map(|c| cap(c))
+            .collect();
         if !self.inputs.is_empty() {
             api.push(cap("frontend.inputs"));
         }
@@ -160,8 +168,10 @@ impl LlbBridge for FakeDaemon {
 
     async fn warn(
         &self,
-        _: Request<gw::WarnRequest>,
+        request: Request<gw::WarnRequest>,
     ) -> Result<Response<gw::WarnResponse>, Status> {
+        let mut warns = self.warns.lock().map_err(|_| Status::internal("lock"))?;
+        warns.push(request.into_inner());
         Ok(Response::new(gw::WarnResponse {}))
     }
 }
@@ -187,7 +197,7 @@ async fn channel_over(
 }
 
 /// A client connected to `daemon` over an in-memory pipe.
-async fn connect(daemon: FakeDaemon) -> Client {
+pub(super) async fn connect(daemon: FakeDaemon) -> Client {
     let (client_io, server_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         let incoming = tokio_stream::once(Ok::<_, std::io::Error>(server_io));
@@ -200,19 +210,28 @@ async fn connect(daemon: FakeDaemon) -> Client {
 }
 
 /// Runs a build against `fake` (as if reached through `# syntax`) that must fail.
-async fn failing_build(fake: FakeDaemon, extra: &[(&str, &str)]) -> super::frontend::Failure {
+pub(super) async fn failing_build(
+    fake: FakeDaemon,
+    extra: &[(&str, &str)],
+) -> super::frontend::Failure {
+    run_build(fake, extra).await.expect_err("fails")
+}
+
+/// Runs a build against `fake` as if reached through `# syntax`, with extra attributes.
+pub(super) async fn run_build(
+    fake: FakeDaemon,
+    extra: &[(&str, &str)],
+) -> Result<gw::Result, super::frontend::Failure> {
     let mut client = connect(fake).await;
     let pong = client.ping().await.expect("ping");
     let mut all = attrs(&[("cmdline", "x")]);
     all.extend(attrs(extra));
-    build_with(&mut client, &pong, all, String::new())
-        .await
-        .expect_err("fails")
+    build_with(&mut client, &pong, all, String::new()).await
 }
 
 const BUSYBOX: &str = r#"{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
 
-fn daemon(dockerfile: &str) -> FakeDaemon {
+pub(super) fn daemon(dockerfile: &str) -> FakeDaemon {
     FakeDaemon {
         dockerfile: dockerfile.as_bytes().to_vec(),
         image_config: Some(BUSYBOX.as_bytes().to_vec()),
@@ -220,7 +239,7 @@ fn daemon(dockerfile: &str) -> FakeDaemon {
     }
 }
 
-fn attrs(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+pub(super) fn attrs(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

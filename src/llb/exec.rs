@@ -196,9 +196,10 @@ impl State {
             } else {
                 "exec.mount.ssh"
             });
-            // Go leaves `output` and `readonly` unset on these mounts.
+            // Go leaves `input`, `output` and `readonly` unset (0) on these mounts; BuildKit's
+            // provenance of an official build shows `input: 0`, and the op digest depends on it.
             pb_mounts.push(pb::Mount {
-                input: -1,
+                input: 0,
                 dest,
                 mount_type: mount_type.into(),
                 secret_opt,
@@ -366,7 +367,7 @@ mod tests {
                 ("/ro", 1, -1, true, bind),
                 ("/tmp", -1, -1, false, tmpfs),
                 ("/w", 1, 2, false, bind),
-                ("/run/secrets/s", -1, 0, false, secret),
+                ("/run/secrets/s", 0, 0, false, secret),
             ]
         );
         assert_eq!(e.mounts[3].cache_opt.as_ref().unwrap().sharing, 2);

@@ -32,6 +32,7 @@ pub use graph::{Edge, EdgeKind, Graph, Node, NodeKind};
 pub use params::{Arg, Outline, Secret, outline};
 pub use render::{dot, json, mermaid};
 pub use targets::{Target, list_targets, targets};
+pub use text::go_json;
 
 /// The subrequests this frontend answers (`frontend.lint` is not one of them yet).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +93,8 @@ pub fn answer(
         Request::Targets => targets(dockerfile, instructions, source),
         Request::Outline => {
             let plan = plan::plan(instructions, dockerfile.escape, opts)?;
-            Ok(outline(&plan, dockerfile, instructions, opts, source).answer())
+            let none = BTreeMap::new();
+            Ok(outline(&plan, dockerfile, instructions, opts, source, &none).answer())
         }
     }
 }

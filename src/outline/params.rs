@@ -12,9 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{Location, doc_comment, sources};
+use crate::image::{DEFAULT_PATH, Image};
 use crate::instructions::{Instruction, Kind, MountKind};
 use crate::options::BuildOptions;
-use crate::plan::{Base, Plan, Vars, automatic_args};
+use crate::plan::{Base, Plan, Vars, automatic_args, image_key};
 use crate::shell::Lexer;
 use crate::syntax::Dockerfile;
 
@@ -87,13 +88,16 @@ struct Capture {
     ssh: Vec<(String, bool, (u32, u32))>,
 }
 
-/// The outline of the plan's target. `instructions` are the Dockerfile's, for the global ARGs.
+/// The outline of the plan's target. `instructions` are the Dockerfile's, for the global ARGs;
+/// `base_configs` the resolved base image configs by [`image_key`](crate::plan::image_key)
+/// (their ENV is what stage ARG defaults expand against; missing ones count as empty).
 pub fn outline(
     plan: &Plan,
     dockerfile: &Dockerfile,
     instructions: &[Instruction],
     opts: &BuildOptions,
     source: &[u8],
+    base_configs: &BTreeMap<String, Image>,
 ) -> Outline {
     let comments: BTreeMap<u32, &[String]> = dockerfile
         .nodes
@@ -180,9 +184,16 @@ pub fn outline(
             used,
             ..Capture::default()
         };
-        let mut env = match stage.base {
-            Base::Stage(j) => envs.get(j).cloned().unwrap_or_default(),
-            _ => Vars::default(),
+        let mut env = match &stage.base {
+            Base::Stage(j) => envs.get(*j).cloned().unwrap_or_default(),
+            Base::Image(r) => {
+                base_env(base_configs.get(&image_key(&r.to_string(), &stage.platform)))
+            }
+            Base::Context(c) => base_env(
+                c.image()
+                    .and_then(|r| base_configs.get(&image_key(&r.to_string(), &stage.platform))),
+            ),
+            Base::Scratch => base_env(None),
         };
         if plan.reachable.get(stage.index).copied().unwrap_or(false) {
             for step in &stage.steps {
@@ -194,6 +205,19 @@ pub fn outline(
         envs.push(env);
     }
     collect(plan, &caps, target_name, &comment, source)
+}
+
+/// A stage's starting variables: its base image's ENV, with PATH always set as BuildKit does.
+fn base_env(config: Option<&Image>) -> Vars {
+    let mut env = Vars::default();
+    for entry in config.map(Image::env).unwrap_or_default() {
+        let (k, v) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
+        env.set(k, v);
+    }
+    if env.value("PATH").is_none() {
+        env.set("PATH", DEFAULT_PATH);
+    }
+    env
 }
 
 /// What one instruction of a reachable stage adds to the capture.

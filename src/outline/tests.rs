@@ -24,7 +24,7 @@ fn outline_of(src: &str, target: Option<&str>, args: &[(&str, &str)]) -> Outline
     let (df, ins) = parse(src);
     let o = opts(target, args);
     let plan = plan::plan(&ins, df.escape, &o).expect("plans");
-    outline(&plan, &df, &ins, &o, src.as_bytes())
+    outline(&plan, &df, &ins, &o, src.as_bytes(), &Default::default())
 }
 
 const TARGETS: &str = "ARG BASE=alpine\n# build compiles the app\n# build not this one\nFROM --platform=$BUILDPLATFORM ${BASE} AS build\nRUN x\n# unrelated comment\nFROM build AS test\n# release the final image\nFROM scratch AS release\nCOPY --from=build /a /a\n";

@@ -5,7 +5,7 @@ use super::{Base, Error, Plan, Stage, Step, named_context};
 use crate::image::{Platform, Reference};
 use crate::instructions::{Instruction, Kind};
 use crate::options::BuildOptions;
-use crate::shell::Lexer;
+use crate::shell::{EnvGetter, Lexer};
 
 /// Makes the plan. `escape` is the Dockerfile's escape token (for expansion in FROM).
 pub fn plan(
@@ -47,14 +47,17 @@ pub fn plan(
         let platform = match &from.platform {
             None => opts.target_platform().clone(),
             Some(expr) => {
-                let value = lexer
-                    .process_word(expr, &global_args.vars)
+                let expanded = lexer
+                    .process_word_with_matches(expr, &global_args.vars)
                     .map_err(|e| at(e.to_string()))?;
-                if value.is_empty() {
-                    return Err(at(format!("empty platform value from expression {expr}")));
+                let hint = misspelt_arg_hint(&expanded.unmatched, &global_args);
+                if expanded.word.is_empty() {
+                    return Err(at(format!(
+                        "empty platform value from expression {expr}{hint}"
+                    )));
                 }
-                Platform::parse(&value)
-                    .map_err(|e| at(format!("failed to parse platform {value}: {e}")))?
+                Platform::parse(&expanded.word)
+                    .map_err(|e| at(format!("failed to parse platform {expr}: {e}{hint}")))?
             }
         };
         let lower = image.to_ascii_lowercase();
@@ -135,6 +138,25 @@ pub(crate) fn step_sources(
     Ok((copy_from, mount_from))
 }
 
+/// ` (did you mean X?)` for the first unset name in a FROM --platform that looks like a
+/// known ARG, as BuildKit appends to the platform errors; empty when none does.
+fn misspelt_arg_hint(
+    unmatched: &std::collections::BTreeSet<String>,
+    globals: &super::GlobalArgs,
+) -> String {
+    let mut known = globals.vars.keys();
+    for (k, _) in &globals.declared {
+        if !known.contains(k) {
+            known.push(k.clone());
+        }
+    }
+    known.retain(|k| !unmatched.contains(k));
+    (unmatched.iter())
+        .find_map(|name| crate::suggest::search(name, &known, true))
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default()
+}
+
 type Groups<'a> = Vec<(&'a Instruction, Vec<&'a Instruction>)>;
 
 fn split_stages(instructions: &[Instruction]) -> Result<(Vec<&Instruction>, Groups<'_>), Error> {
@@ -183,6 +205,24 @@ fn find_target(names: &[Option<String>], target: Option<&str>) -> Result<usize, 
                 lines: Vec::new(),
             }
         })
+}
+
+/// The global ARG scope alone (automatic args, build args, ARGs before the first FROM), for
+/// checks that look at FROM lines without a full plan.
+pub fn global_args(
+    instructions: &[Instruction],
+    escape: char,
+    opts: &BuildOptions,
+) -> Result<GlobalArgs, Error> {
+    let (globals, groups) = split_stages(instructions)?;
+    let last_name = groups.last().and_then(|(from, _)| match &from.kind {
+        Kind::From(f) => f.name.clone(),
+        _ => None,
+    });
+    let target_stage = (opts.target.clone().map(|t| t.to_ascii_lowercase()))
+        .or(last_name)
+        .unwrap_or_else(|| "default".into());
+    resolve_global_args(globals, &Lexer::new(escape), opts, &target_stage)
 }
 
 fn resolve_global_args(

@@ -11,8 +11,8 @@ mod args;
 mod build;
 
 pub use args::{GlobalArgs, Vars, automatic_args};
-pub use build::plan;
 pub(crate) use build::step_sources;
+pub use build::{global_args, plan};
 
 use crate::image::{Platform, Reference};
 use crate::instructions::Instruction;

@@ -41,7 +41,9 @@ import concurrent.futures
 import hashlib
 import io
 import json
+import atexit
 import os
+import tempfile
 import posixpath
 import re
 import shlex
@@ -571,8 +573,23 @@ def serve_www() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
+def start_ssh_agent() -> None:
+    """An empty ssh-agent for the `--ssh default` cases (RUN --mount=type=ssh needs a socket to
+    forward, not keys); it ends with this process."""
+    sock = Path(tempfile.mkdtemp(prefix="stager-e2e-ssh-")) / "agent.sock"
+    proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    atexit.register(proc.terminate)
+    for _ in range(50):
+        if sock.exists():
+            break
+        time.sleep(0.1)
+    os.environ["SSH_AUTH_SOCK"] = str(sock)
+
+
 def main(argv: list[str]) -> int:
     serve_www()
+    start_ssh_agent()
     err = preflight()
     if err:
         print(f"e2e: {err}", file=sys.stderr)

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Is stager's LLB the official frontend's? Compared op by op, from BuildKit's own record.
+
+Every case of tests/e2e/cases is built on the current daemon (Docker 26, BuildKit v0.13, with
+the containerd image store so that attestations work) twice, through its built-in Dockerfile
+frontend and through `# syntax=<image>`, with `--provenance=mode=max`: BuildKit then writes the
+LLB it solved into the SLSA provenance (`buildConfig.llbDefinition`), whoever produced it. The
+two definitions are normalised (the session ID of local sources and the image digests BuildKit
+pins are build-specific) and compared structurally: an op matches when its content and the
+structure of all its inputs are identical.
+
+Output per case: `same` (every official op has an identical op in stager's LLB), `known`
+(differences listed in llb-differences.txt with the reason), or `FAIL` with the first differing
+op of each side; then the totals. Exit 1 on an unexplained difference.
+
+`CORPUS=golden` compares tests/golden/*.Dockerfile instead (not the err- ones), each in a
+context made up of one small file per COPY/ADD source word; a case either side cannot build
+there (a base image that is not local, a RUN that needs a tool busybox lacks) is skipped.
+`make llb-compare-golden` runs it (with busybox tagged as the few other images the files name); it
+takes a few minutes, so it is not part of `make test`.
+
+Environment: DOCKER_CURRENT (/opt/stager-docker-current/docker), E2E_IMAGE (myorg/frontend),
+CASES (names, default all), CORPUS (e2e|golden), VERBOSE=1 (print both definitions of
+differing cases).
+"""
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+E2E = HERE.parent
+sys.path.insert(0, str(E2E))
+import run as harness  # noqa: E402  (the www server and the ssh-agent of the e2e suite)
+
+DOCKER = os.environ.get("DOCKER_CURRENT", "/opt/stager-docker-current/docker")
+IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")
+VERBOSE = os.environ.get("VERBOSE", "") not in ("", "0")
+
+
+GOLDEN = E2E.parent / "golden"
+
+
+def golden_cases(tmp: Path) -> list[Path]:
+    """A case directory per golden Dockerfile, with a context of its COPY/ADD sources."""
+    out = []
+    for df in sorted(GOLDEN.glob("*.Dockerfile")):
+        if df.name.startswith("err-"):
+            continue
+        case = tmp / "golden" / df.name.removesuffix(".Dockerfile")
+        case.mkdir(parents=True)
+        text = df.read_text()
+        (case / "Dockerfile").write_text(text)
+        for m in re.finditer(r"^\s*(?:COPY|ADD)\s+(.*)$", text, re.M | re.I):
+            words = [w for w in m.group(1).split() if not w.startswith(("--", "<<"))]
+            for w in words[:-1]:
+                if "://" in w or "$" in w:
+                    continue
+                rel = w.replace("*", "x").replace("?", "x").strip("/")
+                if rel in ("", "."):
+                    continue
+                f = case / rel
+                f.parent.mkdir(parents=True, exist_ok=True)
+                if not f.exists():
+                    f.write_text("x\n")
+        out.append(case)
+    return out
+
+
+def llb_of(case: Path, syntax: bool, out: Path) -> list[dict] | str:
+    """The solved LLB steps from the build's provenance, or the error text."""
+    args = []
+    if (case / "args").exists():
+        for line in (case / "args").read_text().splitlines():
+            args += shlex.split(line, comments=True)
+    text = (case / "Dockerfile").read_text()
+    df = out.with_suffix(".Dockerfile")
+    df.write_text(f"# syntax={IMAGE}\n{text}" if syntax else text)
+    tar = out.with_suffix(".tar")
+    p = subprocess.run([DOCKER, "buildx", "build", "--progress=plain", "--provenance=mode=max",
+                        "--output", f"type=oci,dest={tar}", "-f", str(df), *args, str(case)],
+                       capture_output=True, text=True, timeout=300, cwd=E2E.parent.parent)
+    if p.returncode != 0:
+        return p.stderr[-500:]
+    with tarfile.open(tar) as t:
+        def blob(digest: str) -> bytes:
+            f = t.extractfile("blobs/" + digest.replace(":", "/"))
+            return f.read() if f else b""
+        index = json.loads(t.extractfile("index.json").read())
+        top = json.loads(blob(index["manifests"][0]["digest"]))
+        for m in top.get("manifests", []):
+            manifest = json.loads(blob(m["digest"]))
+            for layer in manifest.get("layers", []):
+                if "in-toto" in layer.get("mediaType", ""):
+                    statement = json.loads(blob(layer["digest"]))
+                    return statement["predicate"]["buildConfig"]["llbDefinition"]
+    return "no provenance in the output"
+
+
+def normalise(op: dict) -> dict:
+    op = json.loads(json.dumps(op))
+    src = (op.get("Op") or {}).get("source")
+    if src:
+        ident = src.get("identifier", "")
+        if ident.startswith("docker-image://"):
+            src["identifier"] = ident.split("@sha256:")[0]
+        attrs = src.get("attrs") or {}
+        attrs.pop("local.session", None)
+        attrs.pop("image.resolvemode", None)
+        src["attrs"] = attrs
+    return op
+
+
+def structural(steps: list[dict]) -> dict[str, tuple[str, dict]]:
+    """step id -> (structural hash, normalised op); the hash covers the inputs' hashes."""
+    by_id = {s["id"]: s for s in steps}
+    memo: dict[str, str] = {}
+
+    def h(sid: str) -> str:
+        if sid not in memo:
+            s = by_id[sid]
+            inputs = [h(i.split(":")[0]) + ":" + i.split(":")[1] for i in s.get("inputs", [])]
+            body = json.dumps([normalise(s["op"]), inputs], sort_keys=True)
+            memo[sid] = hashlib.sha256(body.encode()).hexdigest()
+        return memo[sid]
+
+    return {sid: (h(sid), normalise(by_id[sid]["op"])) for sid in by_id}
+
+
+def kind(op: dict) -> str:
+    inner = op.get("Op") or {}
+    return next(iter(inner), "terminal")
+
+
+def main() -> int:
+    harness.serve_www()
+    harness.start_ssh_agent()
+    allowed = {}
+    listing = HERE / "llb-differences.txt"
+    for line in listing.read_text().splitlines() if listing.exists() else []:
+        if line.strip() and not line.startswith("#"):
+            name, _, why = line.partition(" ")
+            allowed[name] = why.strip()
+    wanted = os.environ.get("CASES", "").split()
+    golden = os.environ.get("CORPUS", "e2e") == "golden"
+    same_ops = total_ops = 0
+    failed = []
+    skipped = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if golden:
+            cases = golden_cases(Path(tmp))
+        else:
+            cases = sorted(p for p in harness.CASES.iterdir() if (p / "Dockerfile").exists())
+        cases = [c for c in cases if not wanted or c.name in wanted]
+        for case in cases:
+            if (case / "expect").exists():
+                continue
+            official = llb_of(case, False, Path(tmp, f"{case.name}-builtin"))
+            ours = llb_of(case, True, Path(tmp, f"{case.name}-stager"))
+            if isinstance(official, str) or isinstance(ours, str):
+                error = official if isinstance(official, str) else ours
+                if golden and isinstance(official, str):
+                    skipped.append(case.name)
+                    continue
+                print(f"FAIL {case.name}: build failed: {error}")
+                failed.append(case.name)
+                continue
+            o, s = structural(official), structural(ours)
+            s_hashes = {h for h, _ in s.values()}
+            o_hashes = {h for h, _ in o.values()}
+            missing = [op for h, op in o.values() if h not in s_hashes]
+            extra = [op for h, op in s.values() if h not in o_hashes]
+            total_ops += len(o)
+            same_ops += len(o) - len(missing)
+            if not missing and not extra:
+                print(f"same {case.name}: {len(o)} ops")
+                continue
+            # The deepest differing ops are the interesting ones: show the first of each side.
+            first = lambda ops: json.dumps(ops[0], sort_keys=True)[:700] if ops else "-"  # noqa: E731
+            detail = f"official {kind(missing[0]) if missing else '-'}: {first(missing)} | stager: {first(extra)}"
+            if case.name in allowed:
+                print(f"known {case.name}: {len(o) - len(missing)}/{len(o)} ops ({allowed[case.name]})")
+            else:
+                print(f"FAIL {case.name}: {len(o) - len(missing)}/{len(o)} ops identical; {detail}")
+                failed.append(case.name)
+            if VERBOSE:
+                print(json.dumps({"official": official, "stager": ours}, indent=1))
+    if skipped:
+        print(f"skipped (the built-in frontend cannot build them here): {' '.join(skipped)}")
+    print(f"{same_ops}/{total_ops} official LLB ops identical in stager's (normalised); "
+          f"{len(failed)} case(s) failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
