@@ -258,6 +258,8 @@ class Case:
     needs_stager: bool
     forbid: list[str] = field(default_factory=list)
     result: "Result | None" = None
+    # `only-daemon`: a Docker version prefix (e.g. 20.10); other daemons skip the case.
+    only_daemon: str | None = None
 
 
 @dataclass
@@ -284,7 +286,21 @@ def load_case(d: Path) -> Case:
     forbid = []
     if (d / "forbid").exists():
         forbid = [l for l in (d / "forbid").read_text().splitlines() if l and not l.startswith("#")]
-    return Case(d.name, d, text, args, expect, ratio, (d / "needs-stager").exists(), forbid)
+    only = (d / "only-daemon").read_text().strip() if (d / "only-daemon").exists() else None
+    return Case(d.name, d, text, args, expect, ratio, (d / "needs-stager").exists(), forbid,
+                only_daemon=only)
+
+
+_daemon_version: list[str] = []
+
+
+def daemon_version() -> str:
+    """The Docker Engine version of the daemon under test, asked once."""
+    if not _daemon_version:
+        out = subprocess.run([DOCKER, "version", "--format", "{{.Server.Version}}"],
+                             capture_output=True, text=True).stdout.strip()
+        _daemon_version.append(out)
+    return _daemon_version[0]
 
 
 def parse_expect(line: str) -> list[str]:
@@ -326,6 +342,8 @@ def run_case(case: Case) -> Result:
     case_out.mkdir(parents=True)
     if case.needs_stager and FRONTEND == "builtin":
         return Result(True, ["needs stager (the built-in frontend cannot build it)"], skipped=True)
+    if case.only_daemon and not daemon_version().startswith(case.only_daemon):
+        return Result(True, [f"only for Docker {case.only_daemon}"], skipped=True)
     res = Result(True)
     tags = []
     try:
@@ -478,7 +496,7 @@ WWW_PORT = int(os.environ.get("E2E_WWW_PORT", "18480"))
 DEFAULT_WWW = "127.0.0.1:18480"
 # Git repositories for `ADD http://.../git/<name>.git` cases, made by make_git_repos() and served
 # with git's smart HTTP protocol (BuildKit fetches with --depth=1, which the dumb one cannot do).
-GIT_ROOT = OUT / "git"
+GIT_ROOT = OUT.resolve() / "git"
 
 
 def with_port(text: str) -> str:
