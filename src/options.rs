@@ -47,6 +47,8 @@ pub struct BuildOptions {
     /// `context:NAME[::PLATFORM]` named contexts: the key after `context:` and its source
     /// (`docker-image://REF`, `local:NAME`, `input:NAME`, a git or http(s) URL, ...).
     pub named_contexts: BTreeMap<String, String>,
+    /// `sharedkey:localdir:KEY`: the client's cache-sharing key of a `local:` named context.
+    pub context_shared_keys: BTreeMap<String, String>,
     /// `.dockerignore` patterns of the `local:` named contexts, by local name.
     pub context_excludes: BTreeMap<String, Vec<String>>,
     /// Stages that ONBUILD triggers of base images read (found after resolving them): needed

@@ -71,7 +71,13 @@ impl Dispatcher<'_> {
                         "local.session".to_string(),
                         opts.session_for(rest).to_string(),
                     ),
-                    ("local.sharedkeyhint".to_string(), format!("context:{key}-")),
+                    (
+                        "local.sharedkeyhint".to_string(),
+                        format!(
+                            "context:{key}-{}",
+                            opts.context_shared_keys.get(key).map_or("", String::as_str)
+                        ),
+                    ),
                 ]);
                 if let Some(excludes) = opts.context_excludes.get(rest).filter(|e| !e.is_empty()) {
                     attrs.insert(

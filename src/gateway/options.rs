@@ -107,6 +107,10 @@ impl GatewayOptions {
                 build.labels.insert(name.to_string(), value.clone());
             } else if let Some(name) = key.strip_prefix("context:") {
                 build.named_contexts.insert(name.to_string(), value.clone());
+            } else if let Some(name) = key.strip_prefix("sharedkey:localdir:") {
+                build
+                    .context_shared_keys
+                    .insert(name.to_string(), value.clone());
             } else if let Some(name) = key.strip_prefix("input-metadata:") {
                 out.input_metadata.insert(name.to_string(), value.clone());
             } else if let Some(name) = key.strip_prefix("local-sessionid:") {
@@ -474,8 +478,10 @@ mod tests {
             ("context:alpine", "docker-image://busybox"),
             ("context:src::linux/arm64", "local:src"),
             ("input-metadata:base", "{}"),
+            ("sharedkey:localdir:src::linux/arm64", "k1"),
         ])
         .unwrap();
+        assert_eq!(o.build.context_shared_keys["src::linux/arm64"], "k1");
         let got: Vec<(&str, &str)> = o
             .build
             .named_contexts
