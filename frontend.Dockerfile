@@ -28,6 +28,6 @@ FROM ${BINARY_SOURCE} AS binary
 
 FROM scratch
 LABEL moby.buildkit.frontend.network.none="true"
-LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring"
 COPY --from=binary /stager /bin/stager
 ENTRYPOINT ["/bin/stager"]

@@ -44,6 +44,28 @@ pub struct BuildOptions {
     pub context_name: String,
     /// Patterns from `.dockerignore`.
     pub excludes: Vec<String>,
+    /// `context:NAME[::PLATFORM]` named contexts: the key after `context:` and its source
+    /// (`docker-image://REF`, `local:NAME`, `input:NAME`, a git or http(s) URL, ...).
+    pub named_contexts: BTreeMap<String, String>,
+    /// `sharedkey:localdir:KEY`: the client's cache-sharing key of a `local:` named context.
+    pub context_shared_keys: BTreeMap<String, String>,
+    /// `.dockerignore` patterns of the `local:` named contexts, by local name.
+    pub context_excludes: BTreeMap<String, Vec<String>>,
+    /// Stages that ONBUILD triggers of base images read (found after resolving them): needed
+    /// besides the target's own dependencies, like BuildKit's second resolve round.
+    pub trigger_stages: BTreeSet<usize>,
+    /// Frontend inputs read for `input:` named contexts, by input name.
+    pub inputs: BTreeMap<String, FrontendInput>,
+}
+
+/// A frontend input (`Inputs` RPC): an LLB definition and, from `input-metadata:NAME`, the
+/// image config that comes with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrontendInput {
+    /// The encoded `pb.Definition`.
+    pub definition: Vec<u8>,
+    /// The `containerimage.config` JSON, when the metadata has one.
+    pub image_config: Option<Vec<u8>>,
 }
 
 /// One `ulimit` entry, e.g. `nofile=1024:2048`.

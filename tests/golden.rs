@@ -73,6 +73,14 @@ fn options(case: &Case, words: &[String]) -> (BuildOptions, BTreeSet<String>) {
             opts.build_args.insert(name.into(), value.into());
             continue;
         }
+        if let Some(name) = key.strip_prefix("sharedkey:localdir:") {
+            opts.context_shared_keys.insert(name.into(), value.into());
+            continue;
+        }
+        if let Some(name) = key.strip_prefix("context:") {
+            opts.named_contexts.insert(name.into(), value.into());
+            continue;
+        }
         if let Some(name) = key.strip_prefix("label:") {
             opts.labels.insert(name.into(), value.into());
             continue;

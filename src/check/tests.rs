@@ -207,6 +207,7 @@ fn undefined_variables() {
     let req = ImageRequest {
         reference: "docker.io/library/alpine:latest".into(),
         platform: Platform::new("linux", "amd64", None),
+        oci_store: None,
     };
     let config = Image::from_json(br#"{"architecture":"amd64","os":"linux","config":{"Env":["GOPATH=/go"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#).unwrap();
     bases.insert(
@@ -321,6 +322,7 @@ fn base_image_platform() {
     let req = ImageRequest {
         reference: "docker.io/library/alpine:latest".into(),
         platform: Platform::new("linux", "amd64", None),
+        oci_store: None,
     };
     let config = Image::from_json(br#"{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#).unwrap();
     let bases = BTreeMap::from([(

@@ -7,6 +7,8 @@ use crate::llb;
 use crate::plan::{Base, Stage};
 
 use super::Dispatcher;
+use super::chmod::{self, Chmod};
+use super::gitref::{self, GitRef, Parsed};
 use super::paths::{copy_dest, copy_source};
 use super::stage::{StageState, uppercase_cmd};
 
@@ -21,17 +23,16 @@ impl Dispatcher<'_> {
         from: Option<&Base>,
     ) -> Result<(), String> {
         let keyword = if is_add { "ADD" } else { "COPY" };
-        if c.parents {
-            return Err("COPY --parents is not supported by stager yet".into());
-        }
-        if !c.excludes.is_empty()
-            && !self
-                .ctx
-                .llb_caps
-                .contains("file.copy.includeexcludepatterns")
-        {
+        let caps = &self.ctx.llb_caps;
+        let patterns_cap = caps.contains("file.copy.includeexcludepatterns");
+        if !c.excludes.is_empty() && !patterns_cap {
             return Err(format!(
                 "{keyword} --exclude needs a BuildKit with file.copy.includeexcludepatterns (v0.9 or later)"
+            ));
+        }
+        if c.parents && !patterns_cap {
+            return Err(format!(
+                "{keyword} --parents needs a BuildKit with file.copy.includeexcludepatterns (v0.9 or later)"
             ));
         }
         let expand = |word: &str| self.expand_checked(word, st, ins);
@@ -55,33 +56,48 @@ impl Dispatcher<'_> {
         let dest_raw = expand(&c.dest)?;
         let chown = c.chown.as_deref().map(expand).transpose()?;
         // `--chmod` is not expanded: BuildKit's COPY/ADD Expand covers --chown and the paths only.
-        let chmod = c.chmod.clone();
-        for src in &sources {
-            if from.is_none() && remote_kind(src).is_none() {
+        let chmod = c.chmod.clone().filter(|m| !m.is_empty());
+        // ADD --keep-git-dir marks an http(s) URL as a repository even without `.git`.
+        let any_http = is_add && c.keep_git_dir.is_some();
+        let kinds = sources
+            .iter()
+            .map(|s| source_kind(s, any_http))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (src, kind) in sources.iter().zip(&kinds) {
+            if from.is_none() && *kind == SourceKind::Local {
                 self.check_ignored(src, is_add, ins);
             }
-            let remote = remote_kind(src);
-            if !is_add && remote.is_some() {
-                return Err(match remote {
-                    Some(Remote::Git) => "source can't be a git ref for COPY".into(),
-                    _ => "source can't be a URL for COPY".into(),
-                });
+            if !is_add {
+                match kind {
+                    SourceKind::Git(_) => return Err("source can't be a git ref for COPY".into()),
+                    SourceKind::Http => return Err("source can't be a URL for COPY".into()),
+                    SourceKind::Local => {}
+                }
             }
-            if remote == Some(Remote::Git) {
-                return Err("ADD from a git repository is not supported by stager yet".into());
-            }
-        }
-        if !is_add && c.checksum.is_some() {
-            return Err("checksum can't be specified for COPY".into());
         }
         let checksum = c.checksum.as_deref().map(expand).transpose()?;
-        let remote_count = sources.iter().filter(|s| remote_kind(s).is_some()).count();
-        if checksum.is_some() && (remote_count != 1 || sources.len() != 1) {
-            return Err("checksum requires exactly one source, and it must be a URL".into());
+        if checksum.is_some() {
+            if !is_add {
+                return Err("checksum can't be specified for COPY".into());
+            }
+            if sources.len() != 1 {
+                return Err("checksum can't be specified for multiple sources".into());
+            }
+            if kinds.contains(&SourceKind::Local) {
+                return Err("checksum requires HTTP(S) or Git sources".into());
+            }
         }
-        let mode = match &chmod {
-            None => None,
-            Some(m) => Some(parse_chmod(m)?),
+        let (mode, mode_str) = match chmod.as_deref().map(chmod::parse).transpose()? {
+            None => (None, None),
+            Some(Chmod::Octal(m)) => (Some(m), None),
+            Some(Chmod::Symbolic(m)) => {
+                if !caps.contains("file.copy.modestring") {
+                    return Err(format!(
+                        "{keyword} --chmod={m}: symbolic modes need a BuildKit with file.copy.modestring (v0.17 or later); use an octal mode"
+                    ));
+                }
+                (None, Some(m))
+            }
         };
         let owner = chown.as_deref().map(parse_chown);
         let dest = copy_dest(&st.workdir, &dest_raw);
@@ -94,7 +110,9 @@ impl Dispatcher<'_> {
 
         let source_state = match from {
             None => {
-                for src in sources.iter().filter(|s| remote_kind(s).is_none()) {
+                // As in the official frontend, only http(s) words stay out of the context paths.
+                let local = |s: &&String| !s.starts_with("http://") && !s.starts_with("https://");
+                for src in sources.iter().filter(local) {
                     self.context_paths.insert(copy_source(src));
                 }
                 self.context.clone()
@@ -108,11 +126,31 @@ impl Dispatcher<'_> {
                     .map_err(|e| e.message)?
                     .0
             }
+            Some(Base::Context(named)) => self.context_source(named, &st.platform, ins)?.0,
         };
         let unpack = c.unpack.unwrap_or(is_add);
         let mut actions = llb::FileActions::new();
-        for src in &sources {
-            if remote_kind(src) == Some(Remote::Http) {
+        for (src, kind) in sources.iter().zip(&kinds) {
+            if let SourceKind::Git(git) = kind {
+                let what = format!("{keyword} {src}");
+                let repo =
+                    self.git_source(git, c.keep_git_dir, checksum.as_deref(), &name, &what)?;
+                actions = actions.copy(
+                    &repo,
+                    "/",
+                    &dest,
+                    llb::CopyOpts {
+                        owner: owner.clone(),
+                        mode,
+                        mode_str: mode_str.clone(),
+                        create_dest_path: true,
+                        exclude_patterns: c.excludes.clone(),
+                        ..llb::CopyOpts::default()
+                    },
+                );
+                continue;
+            }
+            if *kind == SourceKind::Http {
                 // Remote files are not unpacked unless --unpack says so.
                 let filename = url_filename(src);
                 let mut attrs = BTreeMap::from([("http.filename".to_string(), filename.clone())]);
@@ -131,20 +169,35 @@ impl Dispatcher<'_> {
                     llb::CopyOpts {
                         owner: owner.clone(),
                         mode,
+                        mode_str: mode_str.clone(),
                         create_dest_path: true,
                         attempt_unpack: c.unpack.unwrap_or(false),
+                        exclude_patterns: c.excludes.clone(),
                         ..llb::CopyOpts::default()
                     },
                 );
                 continue;
             }
+            let (src_path, include_patterns, required_paths) = if c.parents {
+                parents_source(src)
+            } else {
+                (copy_source(src), Vec::new(), Vec::new())
+            };
+            if !required_paths.is_empty() && !caps.contains("file.copy.requiredpaths") {
+                return Err(format!(
+                    "{keyword} --parents {src}: a source without wildcards needs a BuildKit with file.copy.requiredpaths (v0.26 or later)"
+                ));
+            }
             actions = actions.copy(
                 &source_state,
-                &copy_source(src),
+                &src_path,
                 &dest,
                 llb::CopyOpts {
+                    include_patterns,
+                    required_paths,
                     owner: owner.clone(),
                     mode,
+                    mode_str: mode_str.clone(),
                     follow_symlink: true,
                     dir_copy_contents: true,
                     attempt_unpack: unpack,
@@ -185,15 +238,32 @@ impl Dispatcher<'_> {
                 llb::CopyOpts {
                     owner: owner.clone(),
                     mode,
+                    mode_str: mode_str.clone(),
                     create_dest_path: true,
+                    exclude_patterns: c.excludes.clone(),
                     ..llb::CopyOpts::default()
                 },
             );
         }
-        let meta = self.op_meta(st, ins, name);
-        st.state = st.state.file(actions, meta);
+        let meta = self.op_meta(st, ins, name.clone());
+        // --link copies onto scratch and stacks that layer with a MergeOp, so the layer does not
+        // depend on what is below it. As in the official frontend, --chmod or a daemon without
+        // MergeOp gives a plain copy, which yields the same files.
+        if c.link && chmod.is_none() && self.ctx.llb_caps.contains("mergeop") {
+            // Both vertices carry the step's number: the LINK name does not count as a step.
+            if st.cmd_total > 0 {
+                st.cmd_index = st.cmd_index.saturating_sub(1);
+            }
+            let link_name = st.progress_name(&format!("LINK {}", uppercase_cmd(&shown)));
+            st.state = link_layer(&st.state, actions, meta, link_name);
+        } else {
+            st.state = st.state.file(actions, meta);
+        }
 
         let mut history = String::from(keyword);
+        if c.parents {
+            history.push_str(" --parents");
+        }
         if let Some(chown) = &chown {
             history.push_str(&format!(" --chown={chown}"));
         }
@@ -215,22 +285,138 @@ impl Dispatcher<'_> {
     }
 }
 
-/// A source that is not a path of the context or a stage.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Remote {
-    Http,
-    Git,
+/// `before` with the copy `actions` applied as their own layer: a FileOp on scratch and a MergeOp
+/// on top of `before`, shown as one progress group (the FileOp's vertex is the weak member).
+fn link_layer(
+    before: &llb::State,
+    actions: llb::FileActions,
+    meta: llb::OpMeta,
+    link_name: String,
+) -> llb::State {
+    let group_name = meta.name.clone().unwrap_or_default();
+    // The official frontend draws a random group ID; one derived from the state below and the
+    // step's name keeps the definition reproducible and still distinct per step.
+    let seed = format!("{}\n{group_name}", before.digest().unwrap_or_default());
+    let id: String = llb::digest_of(seed.as_bytes())
+        .trim_start_matches("sha256:")
+        .chars()
+        .take(25)
+        .collect();
+    let group = |weak: bool| crate::proto::pb::ProgressGroup {
+        id: id.clone(),
+        name: group_name.clone(),
+        weak,
+    };
+    let layer = llb::State::scratch().file(
+        actions,
+        llb::OpMeta {
+            progress_group: Some(group(true)),
+            ..meta.clone()
+        },
+    );
+    llb::State::merge(
+        &[before.clone(), layer],
+        llb::OpMeta {
+            name: Some(link_name),
+            progress_group: Some(group(false)),
+            ..meta
+        },
+    )
 }
 
-fn remote_kind(src: &str) -> Option<Remote> {
-    let http = src.starts_with("http://") || src.starts_with("https://");
-    let path = src.split(['#', '?']).next().unwrap_or(src);
-    if src.starts_with("git@") || src.starts_with("git://") || (http && path.ends_with(".git")) {
-        Some(Remote::Git)
-    } else if http {
-        Some(Remote::Http)
-    } else {
-        None
+/// What a COPY/ADD source word names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum SourceKind {
+    /// A path in the context or the `--from` stage.
+    Local,
+    /// A file downloaded over http(s).
+    Http,
+    /// A git repository.
+    Git(GitRef),
+}
+
+fn source_kind(src: &str, any_http: bool) -> Result<SourceKind, String> {
+    Ok(match gitref::parse(src, any_http)? {
+        Parsed::Git(git) => SourceKind::Git(git),
+        Parsed::NotGit if src.starts_with("http://") || src.starts_with("https://") => {
+            SourceKind::Http
+        }
+        Parsed::NotGit => SourceKind::Local,
+    })
+}
+
+impl Dispatcher<'_> {
+    /// The git source of an ADD, with the options of its URL and flags reconciled as the
+    /// official frontend does; features the daemon lacks fail here instead of being ignored.
+    /// `what` names the source in errors (`ADD <url>`).
+    pub(super) fn git_source(
+        &self,
+        git: &GitRef,
+        keep_git_dir: Option<bool>,
+        checksum: Option<&str>,
+        name: &str,
+        what: &str,
+    ) -> Result<llb::State, String> {
+        if let (Some(flag), Some(query)) = (keep_git_dir, git.keep_git_dir)
+            && flag != query
+        {
+            return Err("inconsistent keep-git-dir configuration".into());
+        }
+        let keep_git_dir = git.keep_git_dir.or(keep_git_dir).unwrap_or(false);
+        let checksum = match (checksum, git.checksum.as_str()) {
+            (Some(flag), query) if !query.is_empty() && flag != query => {
+                return Err(format!("checksum mismatch {flag:?} != {query:?}"));
+            }
+            (_, query) if !query.is_empty() => Some(query.to_string()),
+            (flag, _) => flag.map(str::to_string),
+        };
+        let skip_submodules = git.submodules == Some(false);
+        let needs = [
+            (
+                !git.subdir.is_empty(),
+                "source.git.subdir",
+                "a subdirectory",
+                "v0.9",
+            ),
+            (
+                checksum.is_some(),
+                "source.git.checksum",
+                "a checksum",
+                "v0.23",
+            ),
+            (
+                skip_submodules,
+                "source.git.skipsubmodules",
+                "submodules=false",
+                "v0.24",
+            ),
+        ];
+        for (used, cap, feature, since) in needs {
+            if used && !self.ctx.llb_caps.contains(cap) {
+                return Err(format!(
+                    "{what}: {feature} of a git source needs a BuildKit with {cap} ({since} or later)"
+                ));
+            }
+        }
+        let mut fragment = git.reference.clone();
+        if !git.subdir.is_empty() {
+            fragment.push(':');
+            fragment.push_str(&git.subdir);
+        }
+        let source = llb::Git {
+            id: git.id.clone(),
+            fragment,
+            remote: git.remote.clone(),
+            keep_git_dir,
+            checksum,
+            skip_submodules,
+            ssh: git.ssh,
+        };
+        let meta = llb::OpMeta {
+            name: Some(name.to_string()),
+            ..llb::OpMeta::default()
+        };
+        Ok(llb::State::git(&source, meta))
     }
 }
 
@@ -249,16 +435,36 @@ fn url_filename(url: &str) -> String {
     }
 }
 
-/// Octal `--chmod` (symbolic modes need a newer BuildKit and are not supported yet).
-fn parse_chmod(m: &str) -> Result<i32, String> {
-    let bad = || {
-        format!("invalid chmod parameter: '{m}'. it should be octal string and between 0 and 07777")
+/// `--parents`: the path copied, the include pattern below it and the paths that must exist.
+/// `a/./b/c` copies `/a` keeping `b/c`; without the `/./` pivot the whole path is kept.
+fn parents_source(src: &str) -> (String, Vec<String>, Vec<String>) {
+    let (base, pattern) = match src.split_once("/./") {
+        Some((parent, pattern)) => (parent, pattern),
+        None => ("/", src),
     };
-    let v = u32::from_str_radix(m, 8).map_err(|_| bad())?;
-    if v > 0o7777 {
-        return Err(bad());
+    let pattern = copy_source(pattern);
+    let required = if has_wildcards(base) || has_wildcards(&pattern) {
+        Vec::new()
+    } else {
+        vec![copy_source(&format!("{base}/{pattern}"))]
+    };
+    let include = vec![pattern.trim_start_matches('/').to_string()];
+    (copy_source(base), include, required)
+}
+
+/// Whether a path has `filepath.Match` metacharacters (a backslash escapes the next byte).
+fn has_wildcards(path: &str) -> bool {
+    let mut bytes = path.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'*' | b'?' | b'[' => return true,
+            b'\\' => {
+                bytes.next();
+            }
+            _ => {}
+        }
     }
-    i32::try_from(v).map_err(|_| bad())
+    false
 }
 
 /// `user[:group]`: numbers are IDs, `root` is 0, anything else a name the daemon looks up.
@@ -291,27 +497,93 @@ mod tests {
 
     #[test]
     fn remote_sources() {
-        assert_eq!(remote_kind("https://x.org/a.tar.gz"), Some(Remote::Http));
-        assert_eq!(
-            remote_kind("https://github.com/o/r.git#v1"),
-            Some(Remote::Git)
-        );
-        assert_eq!(remote_kind("git@github.com:o/r.git"), Some(Remote::Git));
-        assert_eq!(remote_kind("dir/file"), None);
+        let kind = |s: &str| source_kind(s, false).unwrap();
+        assert_eq!(kind("https://x.org/a.tar.gz"), SourceKind::Http);
+        assert!(matches!(
+            kind("https://github.com/o/r.git#v1"),
+            SourceKind::Git(_)
+        ));
+        assert!(matches!(kind("git@github.com:o/r.git"), SourceKind::Git(_)));
+        assert_eq!(kind("dir/file"), SourceKind::Local);
+        assert_eq!(kind("github.com/o/r"), SourceKind::Local);
+        assert!(matches!(
+            source_kind("https://h/r", true),
+            Ok(SourceKind::Git(_))
+        ));
         assert_eq!(url_filename("https://x.org/dl/a.tar.gz?x=1"), "a.tar.gz");
         assert_eq!(url_filename("https://x.org/"), "__unnamed__");
         assert_eq!(url_filename("http://127.0.0.1:8000"), "__unnamed__");
     }
 
     #[test]
-    fn chmod_and_chown() {
-        assert_eq!(parse_chmod("755"), Ok(0o755));
-        assert_eq!(parse_chmod("7777"), Ok(0o7777));
-        assert_eq!(
-            parse_chmod("17777").unwrap_err(),
-            "invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777"
+    fn link_layer_is_a_merge_in_one_progress_group() {
+        let base = llb::State::image("busybox", BTreeMap::new(), llb::OpMeta::default());
+        let ctx = llb::State::local("context", BTreeMap::new(), llb::OpMeta::default());
+        let actions = || llb::FileActions::new().copy(&ctx, "/a", "/a", llb::CopyOpts::default());
+        let meta = llb::OpMeta {
+            name: Some("[2/2] COPY --link a /a".into()),
+            ..llb::OpMeta::default()
+        };
+        let merged = link_layer(
+            &base,
+            actions(),
+            meta.clone(),
+            "[2/2] LINK COPY --link a /a".into(),
         );
-        assert!(parse_chmod("u+x").is_err());
+        let def = llb::marshal(&merged, None);
+        let ops: Vec<crate::proto::pb::Op> = def
+            .def
+            .iter()
+            .map(|b| prost::Message::decode(b.as_slice()).unwrap())
+            .collect();
+        let merge = &ops[ops.len() - 2];
+        assert!(matches!(merge.op, Some(crate::proto::pb::op::Op::Merge(_))));
+        assert_eq!(merge.inputs[0].digest, base.digest().unwrap());
+        let layer_digest = merge.inputs[1].digest.clone();
+        let (m, l) = (
+            &def.metadata[&merged.digest().unwrap()],
+            &def.metadata[&layer_digest],
+        );
+        let (mg, lg) = (
+            m.progress_group.clone().unwrap(),
+            l.progress_group.clone().unwrap(),
+        );
+        assert_eq!((mg.id.len(), &mg.id, &mg.name), (25, &lg.id, &lg.name));
+        assert_eq!((mg.weak, lg.weak), (false, true));
+        assert_eq!(mg.name, "[2/2] COPY --link a /a");
+        assert_eq!(
+            m.description["llb.customname"],
+            "[2/2] LINK COPY --link a /a"
+        );
+        // On scratch there is nothing to merge with: the layer alone is the result.
+        let alone = link_layer(&llb::State::scratch(), actions(), meta, "x".into());
+        assert_eq!(alone.digest(), Some(layer_digest));
+    }
+
+    #[test]
+    fn parents_pivot_patterns_and_required_paths() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let cases: &[(&str, &str, &[&str], &[&str])] = &[
+            ("x/y/a.txt", "/", &["x/y/a.txt"], &["/x/y/a.txt"]),
+            ("./x/./y/a.txt", "/x", &["y/a.txt"], &["/x/y/a.txt"]),
+            ("x/./y/*.txt", "/x", &["y/*.txt"], &[]),
+            ("a*/./b", "/a*", &["b"], &[]),
+            ("**/*.go", "/", &["**/*.go"], &[]),
+            ("dir/", "/", &["dir"], &["/dir"]),
+        ];
+        for (src, base, include, required) in cases {
+            assert_eq!(
+                parents_source(src),
+                (base.to_string(), v(include), v(required)),
+                "{src}"
+            );
+        }
+        assert!(!has_wildcards("a\\*b"));
+        assert!(has_wildcards("a[bc]"));
+    }
+
+    #[test]
+    fn chown_specs() {
         let c = parse_chown("app:1000");
         assert_eq!(c.user, llb::UserSpec::Name("app".into()));
         assert_eq!(c.group, Some(llb::UserSpec::Id(1000)));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::image::{DEFAULT_PATH, Image};
 use crate::instructions::Kind;
 use crate::llb;
-use crate::plan::{Base, Stage, image_key};
+use crate::plan::{Base, Stage, Step, image_key, step_sources};
 
 use super::env::split_entry;
 use super::stage::StageState;
@@ -65,6 +65,18 @@ impl Dispatcher<'_> {
                 st.display_name = display_name;
                 st
             }
+            Base::Context(named) => {
+                // Counted like an image base, but named after the context, as BuildKit does.
+                let (state, image) = self
+                    .context_source(named, &stage.platform, &stage.from)
+                    .map_err(at)?;
+                let image = image.unwrap_or_else(|| Image::scratch(&stage.platform));
+                let mut st = StageState::new(state, image, stage.platform.clone(), counted + 1);
+                st.ignore_cache = ignore_cache;
+                st.display_name = display_name;
+                triggers = st.image.config.on_build.take().unwrap_or_default();
+                st
+            }
             Base::Image(reference) => {
                 let mut st = StageState::new(
                     llb::State::scratch(),
@@ -113,6 +125,59 @@ impl Dispatcher<'_> {
             st.user = st.image.config.user.clone();
         }
         Ok((st, triggers))
+    }
+
+    /// An inherited ONBUILD trigger as a step of `stage`, located at its FROM line. A trigger
+    /// that reads another stage, an image or a named context resolves it as if it were written
+    /// in this stage, as BuildKit does.
+    pub(super) fn trigger_step(&self, trigger: &str, stage: &Stage) -> Result<Step, Error> {
+        let at = |message: String| Error {
+            message: format!("ONBUILD trigger {trigger:?}: {message}"),
+            lines: stage.from.lines,
+        };
+        let df = crate::syntax::parse(trigger.as_bytes()).map_err(|e| at(e.to_string()))?;
+        let node = match df.nodes.as_slice() {
+            [node] => node,
+            _ => return Err(at("expected exactly one instruction".into())),
+        };
+        let mut instruction = crate::instructions::parse_node(node).map_err(|e| at(e.message))?;
+        if let Kind::From(_) | Kind::OnBuild(_) | Kind::Maintainer(_) = &instruction.kind {
+            return Err(at(format!(
+                "{} isn't allowed as an ONBUILD trigger",
+                instruction.keyword()
+            )));
+        }
+        let names: Vec<Option<String>> = self.plan.stages.iter().map(|s| s.name.clone()).collect();
+        let (copy_from, mount_from) = step_sources(
+            &instruction,
+            stage.index,
+            &names,
+            self.ctx.options,
+            &stage.platform,
+        )
+        .map_err(|e| at(e.message))?;
+        // Stages are converted only when the plan reaches them; the gateway plans again with
+        // the stages that resolved base images' triggers read, other callers may not.
+        for base in copy_from.iter().chain(mount_from.iter().flatten()) {
+            if let Base::Stage(i) = base
+                && self.stage_output(*i).is_none()
+            {
+                let name = names[*i].clone().unwrap_or_else(|| i.to_string());
+                return Err(at(format!(
+                    "stage {name:?} read by this trigger was not planned (its base image was not resolved before planning)"
+                )));
+            }
+        }
+        instruction.original = format!(
+            "ONBUILD {}",
+            super::stage::uppercase_cmd(instruction.original.trim())
+        );
+        instruction.lines = stage.from.lines;
+        Ok(Step {
+            instruction,
+            copy_from,
+            mount_from,
+        })
     }
 
     /// An image source op and its config. `st` names the op as a stage step (FROM);
@@ -245,15 +310,43 @@ mod tests {
     }
 
     #[test]
-    fn triggers_that_read_other_stages_are_refused() {
+    fn triggers_read_stages_images_and_contexts() {
+        let (names, _) = convert_with_base(
+            "FROM scratch AS assets\nCOPY a /a\nFROM busybox\nCOPY --from=assets /a /b\n",
+            base_with_triggers(&[
+                "COPY --from=assets /a /a",
+                "COPY --from=alpine /etc/os-release /os",
+            ]),
+        )
+        .unwrap();
+        for want in [
+            "[stage-1 2/4] ONBUILD COPY --from=assets /a /a",
+            "[stage-1 3/4] ONBUILD COPY --from=alpine /etc/os-release /os",
+            "FROM docker.io/library/alpine:latest",
+        ] {
+            assert!(names.contains(&want.to_string()), "{want}: {names:?}");
+        }
+    }
+
+    #[test]
+    fn a_stage_the_plan_missed_is_an_error() {
         let err = convert_with_base(
-            "FROM busybox\n",
-            base_with_triggers(&["COPY --from=build /a /a"]),
+            "FROM scratch AS assets\nCOPY a /a\nFROM busybox\n",
+            base_with_triggers(&["COPY --from=assets /a /a"]),
         )
         .unwrap_err();
         assert_eq!(
             err,
-            "ONBUILD trigger \"COPY --from=build /a /a\": triggers that read another stage or image are not supported by stager yet"
+            "ONBUILD trigger \"COPY --from=assets /a /a\": stage \"assets\" read by this trigger was not planned (its base image was not resolved before planning)"
+        );
+        let err = convert_with_base(
+            "FROM busybox AS b\n",
+            base_with_triggers(&["COPY --from=b /a /a"]),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("it needs to be defined before current stage"),
+            "{err}"
         );
     }
 }

@@ -7,9 +7,12 @@
 //! never re-reads Dockerfile text and does no I/O.
 
 mod checks;
+mod chmod;
+mod context;
 mod copy;
 mod env;
 mod from;
+mod gitref;
 mod gofmt;
 mod meta;
 mod mounts;
@@ -271,7 +274,7 @@ impl<'p> Dispatcher<'p> {
         for stage in self.plan.reachable_stages() {
             let (mut st, triggers) = self.start(stage)?;
             for trigger in &triggers {
-                let step = onbuild_step(trigger, stage)?;
+                let step = self.trigger_step(trigger, stage)?;
                 self.dispatch(&mut st, stage, &step)?;
             }
             for step in &stage.steps {
@@ -347,50 +350,6 @@ impl<'p> Dispatcher<'p> {
             ..llb::OpMeta::default()
         }
     }
-}
-
-/// An inherited ONBUILD trigger as a step of `stage`, located at its FROM line.
-fn onbuild_step(trigger: &str, stage: &Stage) -> Result<crate::plan::Step, Error> {
-    let at = |message: String| Error {
-        message: format!("ONBUILD trigger {trigger:?}: {message}"),
-        lines: stage.from.lines,
-    };
-    let df = crate::syntax::parse(trigger.as_bytes()).map_err(|e| at(e.to_string()))?;
-    let node = match df.nodes.as_slice() {
-        [node] => node,
-        _ => return Err(at("expected exactly one instruction".into())),
-    };
-    let mut instruction = crate::instructions::parse_node(node).map_err(|e| at(e.message))?;
-    let from_elsewhere = match &instruction.kind {
-        Kind::Copy(c) => c.from.is_some(),
-        Kind::Run(r) => r.mounts.iter().any(|m| m.from.is_some()),
-        Kind::From(_) | Kind::OnBuild(_) | Kind::Maintainer(_) => {
-            return Err(at(format!(
-                "{} isn't allowed as an ONBUILD trigger",
-                instruction.keyword()
-            )));
-        }
-        _ => false,
-    };
-    if from_elsewhere {
-        return Err(at(
-            "triggers that read another stage or image are not supported by stager yet".into(),
-        ));
-    }
-    instruction.original = format!(
-        "ONBUILD {}",
-        stage::uppercase_cmd(instruction.original.trim())
-    );
-    instruction.lines = stage.from.lines;
-    let mounts = match &instruction.kind {
-        Kind::Run(r) => r.mounts.len(),
-        _ => 0,
-    };
-    Ok(crate::plan::Step {
-        instruction,
-        copy_from: None,
-        mount_from: vec![None; mounts],
-    })
 }
 
 /// A `.dockerignore` pattern cleaned as BuildKit's `ignorefile` does.

@@ -157,6 +157,9 @@ impl Dispatcher<'_> {
                 .image_source(&r.to_string(), &st.platform, None, ins)
                 .map(|(state, _)| state)
                 .map_err(|e| e.message),
+            Base::Context(named) => self
+                .context_source(named, &st.platform, ins)
+                .map(|(state, _)| state),
         }
     }
 

@@ -113,6 +113,17 @@ impl Client {
         }
     }
 
+    /// The frontend inputs (`Inputs`, cap `frontend.inputs`): definitions by name.
+    pub async fn inputs(&mut self) -> Result<BTreeMap<String, pb::Definition>, Error> {
+        let response = deadline(
+            "Inputs",
+            CALL_TIMEOUT,
+            self.inner.inputs(gw::InputsRequest {}),
+        )
+        .await?;
+        Ok(response.definitions.into_iter().collect())
+    }
+
     /// Solves `definition` and returns the single ref ID it produced ("" for scratch).
     pub async fn solve_ref(&mut self, definition: pb::Definition) -> Result<String, Error> {
         let result = self

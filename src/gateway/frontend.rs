@@ -227,12 +227,8 @@ pub(super) async fn build_with(
             "unsupported frontend capability {cap}: stager does not implement it yet"
         )));
     }
-    if let Some(name) = opts.named_contexts.first() {
-        return Err(Failure::plain(format!(
-            "named context {name:?} (--build-context) is not supported by stager yet"
-        )));
-    }
     let mut build_opts = opts.build.clone();
+    super::contexts::load(client, daemon, &opts, &mut build_opts).await?;
     let ignore = match loaded.dockerignore {
         Some(bytes) => Some(bytes),
         None => load_context_dockerignore(client, &opts).await?,
@@ -262,8 +258,25 @@ pub(super) async fn build_with(
     for platform in platforms {
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
-        let plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
-        let bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        let mut plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+        let mut bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        // Base images' ONBUILD triggers may read stages the target does not: plan again with
+        // them, as BuildKit resolves again when triggers bring new dependencies. Each round
+        // adds unreached stages, so it ends.
+        loop {
+            let extra = plan.stages_for_triggers(&platform_opts, |r, p| {
+                let key = crate::plan::image_key(&r.to_string(), p);
+                let base = bases.get(&key);
+                base.and_then(|b| b.config.config.on_build.clone())
+                    .unwrap_or_default()
+            });
+            if extra.is_empty() {
+                break;
+            }
+            platform_opts.trigger_stages.extend(extra);
+            plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+            bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        }
         let ctx = ConvertContext {
             options: &platform_opts,
             llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),
@@ -492,7 +505,7 @@ pub(super) async fn resolve_images(
             }),
             resolve_mode: opts.image_resolve_mode.as_str().into(),
             log_name: format!("[internal] load metadata for {}", image.reference),
-            ..ResolveImageConfigRequest::default()
+            ..super::contexts::oci_resolve(image, opts)
         };
         let reference = image.reference.clone();
         async move {

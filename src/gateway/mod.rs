@@ -10,6 +10,7 @@
 
 pub mod caps;
 pub mod client;
+mod contexts;
 pub mod errors;
 pub mod frontend;
 mod lint;

@@ -31,14 +31,16 @@ pub struct GatewayOptions {
     pub multi_platform: Option<bool>,
     /// `frontend.caps`: capabilities the client needs, `+forward` suffix kept.
     pub frontend_caps: Vec<String>,
-    /// `context:NAME` named contexts asked for.
-    pub named_contexts: Vec<String>,
+    /// `input-metadata:NAME`: JSON maps of base64 values that come with frontend inputs.
+    pub input_metadata: BTreeMap<String, String>,
     /// All attributes as received, for forwarding.
     pub attrs: BTreeMap<String, String>,
 }
 
 /// Frontend capabilities stager implements (`moby.buildkit.frontend.*`).
 const SUPPORTED_CAPS: &[&str] = &[
+    "moby.buildkit.frontend.contexts",
+    "moby.buildkit.frontend.gitquerystring",
     "moby.buildkit.frontend.inputs",
     "moby.buildkit.frontend.subrequests",
 ];
@@ -104,7 +106,13 @@ impl GatewayOptions {
             } else if let Some(name) = key.strip_prefix("label:") {
                 build.labels.insert(name.to_string(), value.clone());
             } else if let Some(name) = key.strip_prefix("context:") {
-                out.named_contexts.push(name.to_string());
+                build.named_contexts.insert(name.to_string(), value.clone());
+            } else if let Some(name) = key.strip_prefix("sharedkey:localdir:") {
+                build
+                    .context_shared_keys
+                    .insert(name.to_string(), value.clone());
+            } else if let Some(name) = key.strip_prefix("input-metadata:") {
+                out.input_metadata.insert(name.to_string(), value.clone());
             } else if let Some(name) = key.strip_prefix("local-sessionid:") {
                 build.local_sessions.insert(name.to_string(), value.clone());
             } else {
@@ -461,10 +469,33 @@ mod tests {
             "moby.buildkit.frontend.subrequests+forward,moby.buildkit.frontend.contexts+forward,x.y",
         )])
         .unwrap();
+        assert_eq!(o.missing_caps(), [("x.y", false)]);
+    }
+
+    #[test]
+    fn named_contexts_and_input_metadata() {
+        let o = opts(&[
+            ("context:alpine", "docker-image://busybox"),
+            ("context:src::linux/arm64", "local:src"),
+            ("input-metadata:base", "{}"),
+            ("sharedkey:localdir:src::linux/arm64", "k1"),
+        ])
+        .unwrap();
+        assert_eq!(o.build.context_shared_keys["src::linux/arm64"], "k1");
+        let got: Vec<(&str, &str)> = o
+            .build
+            .named_contexts
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         assert_eq!(
-            o.missing_caps(),
-            [("moby.buildkit.frontend.contexts", true), ("x.y", false)]
+            got,
+            [
+                ("alpine", "docker-image://busybox"),
+                ("src::linux/arm64", "local:src")
+            ]
         );
+        assert_eq!(o.input_metadata["base"], "{}");
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub(super) struct FakeDaemon {
     image_config: Option<Vec<u8>>,
     /// Solve fails for definitions with an exec op (the main build, not the Dockerfile load).
     fail_main_solve: bool,
+    /// Frontend inputs; the `frontend.inputs` cap is announced when there are any.
+    pub(super) inputs: std::collections::BTreeMap<String, pb::Definition>,
     pub(super) solves: Arc<Mutex<Vec<gw::SolveRequest>>>,
     /// Gateway caps announced besides the basic ones.
     pub(super) extra_caps: Vec<&'static str>,
@@ -125,12 +127,16 @@ impl LlbBridge for FakeDaemon {
             enabled: true,
             ..ApiCap::default()
         };
+        let mut api: Vec<ApiCap> = ["solve.base", "readfile"]
+            .iter()
+            .chain(&self.extra_caps)
+            .map(|c| cap(c))
+            .collect();
+        if !self.inputs.is_empty() {
+            api.push(cap("frontend.inputs"));
+        }
         Ok(Response::new(gw::PongResponse {
-            frontend_api_caps: ["solve.base", "readfile"]
-                .iter()
-                .chain(&self.extra_caps)
-                .map(|c| cap(c))
-                .collect(),
+            frontend_api_caps: api,
             llb_caps: vec![cap("file.base"), cap("exec.meta.base")],
             workers: vec![WorkerRecord {
                 id: "w0".into(),
@@ -155,7 +161,9 @@ impl LlbBridge for FakeDaemon {
         &self,
         _: Request<gw::InputsRequest>,
     ) -> Result<Response<gw::InputsResponse>, Status> {
-        Err(Status::unimplemented("inputs"))
+        Ok(Response::new(gw::InputsResponse {
+            definitions: self.inputs.clone().into_iter().collect(),
+        }))
     }
 
     async fn warn(
@@ -329,14 +337,117 @@ async fn unknown_requests_and_missing_caps_are_refused() {
             "unsupported frontend capability moby.buildkit.frontend.x",
         ),
         (
-            ("context:alpine", "docker-image://alpine"),
-            "named context \"alpine\" (--build-context) is not supported by stager yet",
+            ("context:busybox", "input:base"),
+            "named contexts from frontend inputs need a BuildKit with frontend.inputs",
         ),
     ];
     for ((key, value), want) in cases {
         let failure = failing_build(daemon("FROM busybox\n"), &[(key, value)]).await;
         assert_eq!(failure.message, want, "{key}={value}");
     }
+}
+
+#[tokio::test]
+async fn named_contexts_from_inputs_and_local_directories() {
+    use base64::Engine as _;
+    use prost::Message as _;
+    let input = crate::llb::State::image(
+        "docker.io/library/alpine:3.19",
+        Default::default(),
+        crate::llb::OpMeta::default(),
+    );
+    let mut fake = daemon("FROM base\nCOPY --from=src /a /a\n");
+    fake.inputs
+        .insert("base".into(), crate::llb::marshal(&input, None));
+    let solves = fake.solves.clone();
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let config = r#"{"architecture":"amd64","os":"linux","config":{"Cmd":["from-input"]},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(config);
+    let metadata = format!(r#"{{"containerimage.config":"{b64}"}}"#);
+    let all = attrs(&[
+        ("cmdline", "x"),
+        ("context:base", "input:base"),
+        ("input-metadata:base", &metadata),
+        ("context:src", "local:srcdir"),
+        ("frontend.caps", "moby.buildkit.frontend.contexts"),
+    ]);
+    let result = build_with(&mut client, &pong, all, "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let config: serde_json::Value =
+        serde_json::from_slice(&result.metadata["containerimage.config"]).expect("json");
+    assert_eq!(config["config"]["Cmd"], serde_json::json!(["from-input"]));
+    let solves = solves.lock().expect("lock");
+    let sources = |req: &gw::SolveRequest| -> Vec<(String, String)> {
+        let def = req.definition.as_ref().expect("definition");
+        def.def
+            .iter()
+            .filter_map(|b| pb::Op::decode(b.as_slice()).ok())
+            .filter_map(|op| match op.op {
+                Some(pb::op::Op::Source(s)) => Some((
+                    s.identifier,
+                    s.attrs
+                        .get("local.sharedkeyhint")
+                        .cloned()
+                        .unwrap_or_default(),
+                )),
+                _ => None,
+            })
+            .collect()
+    };
+    // The .dockerignore of the local context is read first, as the official frontend does.
+    assert!(solves.iter().any(|r| sources(r)
+        == [(
+            "local://srcdir".to_string(),
+            "context:src-.dockerignore".to_string()
+        )]));
+    let main = solves.last().expect("main solve");
+    let got = sources(main);
+    assert!(
+        got.contains(&(
+            "docker-image://docker.io/library/alpine:3.19".into(),
+            String::new()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&("local://srcdir".into(), "context:src-".into())),
+        "{got:?}"
+    );
+}
+
+#[tokio::test]
+async fn stages_read_by_base_image_triggers_are_planned_again() {
+    let config = r#"{"architecture":"amd64","os":"linux","config":{"OnBuild":["COPY --from=assets /a /a"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
+    let fake = FakeDaemon {
+        image_config: Some(config.as_bytes().to_vec()),
+        ..daemon("FROM scratch AS assets\nCOPY a /a\nFROM busybox\n")
+    };
+    let solves = fake.solves.clone();
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    build_with(&mut client, &pong, attrs(&[("cmdline", "x")]), "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let solves = solves.lock().expect("lock");
+    let main = solves
+        .last()
+        .and_then(|r| r.definition.clone())
+        .expect("main");
+    let names: Vec<String> = main
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname").cloned())
+        .collect();
+    assert!(
+        names.contains(&"[assets 1/1] COPY a /a".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"[stage-1 2/2] ONBUILD COPY --from=assets /a /a".to_string()),
+        "{names:?}"
+    );
 }
 
 #[tokio::test]

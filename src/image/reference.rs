@@ -103,6 +103,30 @@ impl Reference {
         })
     }
 
+    /// The short form Docker prints (`docker.io/library/alpine:latest` -> `alpine`), without a
+    /// `:latest` suffix: how named contexts are looked up.
+    pub fn familiar(&self) -> String {
+        let mut out = if self.domain == "docker.io" {
+            self.path
+                .strip_prefix("library/")
+                .filter(|p| !p.contains('/'))
+                .unwrap_or(&self.path)
+                .to_string()
+        } else {
+            format!("{}/{}", self.domain, self.path)
+        };
+        if let Some(t) = &self.tag {
+            out.push(':');
+            out.push_str(t);
+        }
+        if let Some(d) = &self.digest {
+            out.push('@');
+            out.push_str(d);
+        }
+        out.strip_suffix(":latest")
+            .map_or(out.clone(), str::to_string)
+    }
+
     /// The same reference pinned to `digest` (the tag is kept, as BuildKit does).
     pub fn with_digest(&self, digest: &str) -> Reference {
         Reference {
@@ -148,6 +172,19 @@ mod tests {
                 want,
                 "{input}"
             );
+        }
+    }
+
+    #[test]
+    fn familiar_names() {
+        for (input, want) in [
+            ("docker.io/library/alpine:latest", "alpine"),
+            ("alpine:3.19", "alpine:3.19"),
+            ("myorg/frontend", "myorg/frontend"),
+            ("ghcr.io/o/r:latest", "ghcr.io/o/r"),
+            ("localhost:5000/x", "localhost:5000/x"),
+        ] {
+            assert_eq!(Reference::parse(input).unwrap().familiar(), want, "{input}");
         }
     }
 

@@ -63,6 +63,7 @@ use std::fmt;
 
 use crate::proto::pb;
 
+mod definition;
 mod dump;
 mod exec;
 mod file;
@@ -73,11 +74,14 @@ mod replace;
 mod source;
 mod state;
 
+pub use definition::DefinitionError;
 pub use dump::dump;
 pub use exec::{Exec, ExecOutput, Mount, MountKind};
 pub use file::{Chown, CopyOpts, FileActions, MkdirOpts, MkfileOpts, UserSpec};
 pub use marshal::marshal;
+pub use source::Git;
 pub use state::State;
+pub(crate) use state::digest_of;
 
 /// Target platform of an op (written into `Op.platform`, like Go's `SetMarshalDefaults`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

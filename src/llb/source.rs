@@ -44,6 +44,63 @@ impl State {
     }
 }
 
+/// A git checkout, as BuildKit's Go client builds it (`llb.Git`).
+#[derive(Clone, Debug, Default)]
+pub struct Git {
+    /// `host[:port]/path`: the identifier is `git://<id>[#<fragment>]`.
+    pub id: String,
+    /// `ref[:subdir]`, empty for the default branch and the whole tree.
+    pub fragment: String,
+    /// The URL `git` fetches (`git.fullurl`).
+    pub remote: String,
+    /// Keep `.git` in the checkout (`git.keepgitdir`).
+    pub keep_git_dir: bool,
+    /// The commit the ref must resolve to (`git.checksum`).
+    pub checksum: Option<String>,
+    /// Do not fetch submodules (`git.skipsubmodules`).
+    pub skip_submodules: bool,
+    /// Reached over SSH: the client's default SSH agent socket is mounted.
+    pub ssh: bool,
+}
+
+impl State {
+    /// A git repository. Like the Go client, it always names the `GIT_AUTH_HEADER` and
+    /// `GIT_AUTH_TOKEN` secrets (used only when the client provides them).
+    pub fn git(git: &Git, mut meta: OpMeta) -> State {
+        let mut identifier = format!("git://{}", git.id);
+        if !git.fragment.is_empty() {
+            identifier.push('#');
+            identifier.push_str(&git.fragment);
+        }
+        let mut attrs = BTreeMap::from([
+            (
+                "git.authheadersecret".to_string(),
+                "GIT_AUTH_HEADER".to_string(),
+            ),
+            (
+                "git.authtokensecret".to_string(),
+                "GIT_AUTH_TOKEN".to_string(),
+            ),
+            ("git.fullurl".to_string(), git.remote.clone()),
+        ]);
+        if git.keep_git_dir {
+            attrs.insert("git.keepgitdir".into(), "true".into());
+        }
+        if let Some(sum) = &git.checksum {
+            attrs.insert("git.checksum".into(), sum.clone());
+        }
+        if git.skip_submodules {
+            attrs.insert("git.skipsubmodules".into(), "true".into());
+        }
+        if git.ssh {
+            attrs.insert("git.mountsshsock".into(), "default".into());
+            // Go scans the host key over the network when it can; the cap is required either way.
+            meta.caps.insert("source.git.knownsshhosts".into());
+        }
+        State::source(&identifier, attrs, meta)
+    }
+}
+
 /// Only image sources depend on the target platform; Go drops the platform of the others.
 fn platform_specific(identifier: &str) -> bool {
     identifier.starts_with("docker-image://") || identifier.starts_with("oci-layout://")
@@ -213,6 +270,65 @@ mod tests {
                     ("linux", "arm64", "v8")
                 );
             }
+        }
+    }
+
+    #[test]
+    fn git_sources() {
+        let plain = Git {
+            id: "github.com/o/r.git".into(),
+            fragment: "v1:docs".into(),
+            remote: "https://github.com/o/r.git".into(),
+            ..Git::default()
+        };
+        let ssh = Git {
+            remote: "git@github.com:o/r.git".into(),
+            fragment: String::new(),
+            keep_git_dir: true,
+            checksum: Some("abc".into()),
+            skip_submodules: true,
+            ssh: true,
+            ..plain.clone()
+        };
+        let cases: [(&Git, &str, &[&str], &[&str]); 2] = [
+            (
+                &plain,
+                "git://github.com/o/r.git#v1:docs",
+                &["git.authheadersecret", "git.authtokensecret", "git.fullurl"],
+                &["source.git", "source.git.fullurl"],
+            ),
+            (
+                &ssh,
+                "git://github.com/o/r.git",
+                &[
+                    "git.authheadersecret",
+                    "git.authtokensecret",
+                    "git.checksum",
+                    "git.fullurl",
+                    "git.keepgitdir",
+                    "git.mountsshsock",
+                    "git.skipsubmodules",
+                ],
+                &[
+                    "source.git",
+                    "source.git.checksum",
+                    "source.git.fullurl",
+                    "source.git.keepgitdir",
+                    "source.git.knownsshhosts",
+                    "source.git.mountsshsock",
+                    "source.git.skipsubmodules",
+                ],
+            ),
+        ];
+        for (git, id, keys, caps) in cases {
+            let s = State::git(git, OpMeta::default());
+            let op = pb::Op::decode(marshal(&s, None).def[0].as_slice()).unwrap();
+            let Some(pb::op::Op::Source(src)) = op.op else {
+                panic!("not a source");
+            };
+            assert_eq!(src.identifier, id);
+            assert_eq!(src.attrs.keys().collect::<Vec<_>>(), *keys);
+            assert_eq!(caps_of(&s), *caps);
         }
     }
 

@@ -128,7 +128,7 @@ impl Graph {
             );
             for (base, kind) in uses {
                 let from = match base {
-                    Base::Scratch => continue,
+                    Base::Scratch | Base::Context(_) => continue,
                     Base::Stage(j) => *j,
                     Base::Image(r) => {
                         let label = short_reference(r);

@@ -189,6 +189,10 @@ pub fn outline(
             Base::Image(r) => {
                 base_env(base_configs.get(&image_key(&r.to_string(), &stage.platform)))
             }
+            Base::Context(c) => base_env(
+                c.image()
+                    .and_then(|r| base_configs.get(&image_key(&r.to_string(), &stage.platform))),
+            ),
             Base::Scratch => base_env(None),
         };
         if plan.reachable.get(stage.index).copied().unwrap_or(false) {

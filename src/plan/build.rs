@@ -1,7 +1,7 @@
 //! Instructions + options -> [`Plan`].
 
 use super::args::{GlobalArgs, Vars, automatic_args};
-use super::{Base, Error, Plan, Stage, Step};
+use super::{Base, Error, Plan, Stage, Step, named_context};
 use crate::image::{Platform, Reference};
 use crate::instructions::{Instruction, Kind};
 use crate::options::BuildOptions;
@@ -74,11 +74,19 @@ pub fn plan(
                 .map_err(|e| at(format!("failed to parse stage name {image:?}: {e}")))?;
             (Base::Image(reference), platform)
         };
+        // Named contexts replace images, and whole stages (whose instructions are then skipped).
+        let stage_context = names[index]
+            .as_deref()
+            .and_then(|n| named_context(opts, n, &platform));
+        let (base, body) = match stage_context {
+            Some(c) => (Base::Context(c), Vec::new()),
+            None => (with_context(base, opts, &platform), body),
+        };
         let steps = body
             .into_iter()
             .map(|instruction| {
-                let copy_from = copy_source(instruction, index, &names)?;
-                let mount_from = mount_sources(instruction, index, &names)?;
+                let (copy_from, mount_from) =
+                    step_sources(instruction, index, &names, opts, &platform)?;
                 Ok(Step {
                     instruction: instruction.clone(),
                     copy_from,
@@ -95,13 +103,39 @@ pub fn plan(
             steps,
         });
     }
-    let reachable = reachability(&stages, target);
+    let triggers = trigger_stage_deps(&stages, &names, opts);
+    let reachable = reachability(&stages, target, &triggers, &opts.trigger_stages);
     Ok(Plan {
         global_args,
         stages,
         target,
         reachable,
     })
+}
+
+/// `base`, or the named context that replaces it when it is an image.
+fn with_context(base: Base, opts: &BuildOptions, platform: &Platform) -> Base {
+    match &base {
+        Base::Image(r) => named_context(opts, &r.to_string(), platform).map_or(base, Base::Context),
+        _ => base,
+    }
+}
+
+/// The `COPY --from` and `RUN --mount from` bases of an instruction of stage `current` (named
+/// contexts applied). Conversion uses it too, for ONBUILD triggers.
+pub(crate) fn step_sources(
+    ins: &Instruction,
+    current: usize,
+    names: &[Option<String>],
+    opts: &BuildOptions,
+    platform: &Platform,
+) -> Result<(Option<Base>, Vec<Option<Base>>), Error> {
+    let copy_from = copy_source(ins, current, names)?.map(|b| with_context(b, opts, platform));
+    let mount_from = mount_sources(ins, current, names)?
+        .into_iter()
+        .map(|m| m.map(|b| with_context(b, opts, platform)))
+        .collect();
+    Ok((copy_from, mount_from))
 }
 
 /// ` (did you mean X?)` for the first unset name in a FROM --platform that looks like a
@@ -322,9 +356,70 @@ fn mount_sources(
     Ok(out)
 }
 
-fn reachability(stages: &[Stage], target: usize) -> Vec<bool> {
+/// The stages read by `triggers` when they run in stage `current` (unparsable triggers and
+/// other sources are left to conversion).
+pub(crate) fn trigger_reads(
+    triggers: &[String],
+    current: usize,
+    names: &[Option<String>],
+    opts: &BuildOptions,
+    platform: &Platform,
+) -> Vec<usize> {
+    let mut deps = Vec::new();
+    for text in triggers {
+        let Ok(df) = crate::syntax::parse(text.as_bytes()) else {
+            continue;
+        };
+        let Some(Ok(ins)) = df.nodes.first().map(crate::instructions::parse_node) else {
+            continue;
+        };
+        if let Ok((copy, mounts)) = step_sources(&ins, current, names, opts, platform) {
+            for base in copy.iter().chain(mounts.iter().flatten()) {
+                if let Base::Stage(d) = base {
+                    deps.push(*d);
+                }
+            }
+        }
+    }
+    deps
+}
+
+/// For each stage, the stages read by the ONBUILD triggers it inherits from a parent stage
+/// (`ONBUILD COPY --from=x`): they run in this stage, so it needs them. Triggers that do not
+/// parse are left to conversion, which reports them at the FROM line.
+fn trigger_stage_deps(
+    stages: &[Stage],
+    names: &[Option<String>],
+    opts: &BuildOptions,
+) -> Vec<Vec<usize>> {
+    stages
+        .iter()
+        .map(|stage| {
+            let Base::Stage(parent) = stage.base else {
+                return Vec::new();
+            };
+            let triggers: Vec<String> = stages[parent]
+                .steps
+                .iter()
+                .filter_map(|s| match &s.instruction.kind {
+                    Kind::OnBuild(text) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect();
+            trigger_reads(&triggers, stage.index, names, opts, &stage.platform)
+        })
+        .collect()
+}
+
+fn reachability(
+    stages: &[Stage],
+    target: usize,
+    triggers: &[Vec<usize>],
+    extra: &std::collections::BTreeSet<usize>,
+) -> Vec<bool> {
     let mut reachable = vec![false; stages.len()];
     let mut todo = vec![target];
+    todo.extend(extra.iter().copied());
     while let Some(i) = todo.pop() {
         if i >= stages.len() || std::mem::replace(&mut reachable[i], true) {
             continue;
@@ -336,6 +431,7 @@ fn reachability(stages: &[Stage], target: usize) -> Vec<bool> {
                 todo.push(*d);
             }
         }
+        todo.extend(triggers.get(i).into_iter().flatten().copied());
     }
     reachable
 }
@@ -351,6 +447,45 @@ mod tests {
         opts.target = target.map(str::to_string);
         opts.build_args.insert("V".into(), "3".into());
         plan(&ins, df.escape, &opts)
+    }
+
+    #[test]
+    fn named_contexts_replace_images_and_stages() {
+        let df = crate::syntax::parse(
+            b"FROM alpine:latest AS build\nRUN exit 1\nFROM docker.io/library/debian\nCOPY --from=build /a /a\nCOPY --from=tools /t /t\nRUN --mount=from=scratch,target=/s true\n",
+        )
+        .expect("parses");
+        let ins = crate::instructions::parse(&df.nodes).expect("typed");
+        let mut opts = BuildOptions::new(Platform::new("linux", "amd64", None));
+        for (k, v) in [
+            ("build", "local:b"),
+            ("debian", "docker-image://busybox"),
+            ("tools", "local:t"),
+            ("tools::linux/amd64", "local:t-amd64"),
+            ("scratch", "local:never"),
+        ] {
+            opts.named_contexts.insert(k.into(), v.into());
+        }
+        let p = plan(&ins, df.escape, &opts).unwrap();
+        let ctx = |key: &str, source: &str| {
+            Base::Context(super::super::NamedContext {
+                key: key.into(),
+                source: source.into(),
+            })
+        };
+        // The stage's own FROM and instructions give way to the context.
+        assert_eq!(p.stages[0].base, ctx("build", "local:b"));
+        assert!(p.stages[0].steps.is_empty());
+        assert_eq!(p.stages[1].base, ctx("debian", "docker-image://busybox"));
+        assert_eq!(p.stages[1].steps[0].copy_from, Some(Base::Stage(0)));
+        assert_eq!(
+            p.stages[1].steps[1].copy_from,
+            Some(ctx("tools::linux/amd64", "local:t-amd64"))
+        );
+        assert_eq!(p.stages[1].steps[2].mount_from, [Some(Base::Scratch)]);
+        // Only the docker-image context needs a resolved config.
+        let images: Vec<String> = p.base_images().into_iter().map(|r| r.reference).collect();
+        assert_eq!(images, ["docker.io/library/busybox:latest"]);
     }
 
     #[test]

@@ -11,10 +11,12 @@ mod args;
 mod build;
 
 pub use args::{GlobalArgs, Vars, automatic_args};
+pub(crate) use build::step_sources;
 pub use build::{global_args, plan};
 
 use crate::image::{Platform, Reference};
 use crate::instructions::Instruction;
+use crate::options::BuildOptions;
 
 /// An immutable description of what to build.
 #[derive(Clone, Debug)]
@@ -55,6 +57,69 @@ pub enum Base {
     Image(Reference),
     /// An earlier stage, by index.
     Stage(usize),
+    /// A named context (`context:NAME` option) standing in for an image or a stage.
+    Context(NamedContext),
+}
+
+/// A named context as the plan uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedContext {
+    /// The option key after `context:` (`NAME` or `NAME::PLATFORM`).
+    pub key: String,
+    /// Its source, e.g. `docker-image://alpine:3.19` or `local:src`.
+    pub source: String,
+}
+
+impl NamedContext {
+    /// The image a `docker-image://` context names (none for other sources and `scratch`).
+    pub fn image(&self) -> Option<Reference> {
+        let rest = self.source.strip_prefix("docker-image:")?;
+        let reference = rest.trim_start_matches("//");
+        if reference == "scratch" {
+            return None;
+        }
+        Reference::parse(reference).ok()
+    }
+}
+
+/// An image in the client's OCI layout store (`oci-layout://STORE@DIGEST`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OciLayout {
+    /// The store's ID in the client session.
+    pub store: String,
+    /// The context's name pinned to the digest: how BuildKit names the image.
+    pub reference: Reference,
+}
+
+impl NamedContext {
+    /// The image of an `oci-layout://` context; `None` for other sources or one without a
+    /// `@sha256:` digest (conversion reports that).
+    pub fn oci_layout(&self) -> Option<OciLayout> {
+        let rest = self.source.strip_prefix("oci-layout:")?;
+        let (store, digest) = rest.trim_start_matches("//").split_once('@')?;
+        let name = self.key.split("::").next().unwrap_or_default();
+        let reference = Reference::parse(&format!("{name}@{digest}")).ok()?;
+        (!store.is_empty()).then(|| OciLayout {
+            store: store.to_string(),
+            reference,
+        })
+    }
+}
+
+/// The named context that replaces `name` (a stage name or an image) on `platform`: the key
+/// `NAME::PLATFORM` first, then `NAME`, with image names in their short form. `scratch` and
+/// `context` are never replaced.
+pub fn named_context(opts: &BuildOptions, name: &str, platform: &Platform) -> Option<NamedContext> {
+    if opts.named_contexts.is_empty() || name == "scratch" || name == "context" {
+        return None;
+    }
+    let short = Reference::parse(name).ok()?.familiar();
+    [format!("{short}::{platform}"), short]
+        .into_iter()
+        .find_map(|key| {
+            let source = opts.named_contexts.get(&key)?.clone();
+            Some(NamedContext { key, source })
+        })
 }
 
 /// An instruction of a stage.
@@ -84,6 +149,9 @@ pub struct ImageRequest {
     pub reference: String,
     /// Platform to resolve for.
     pub platform: Platform,
+    /// The client's OCI layout store to read it from (`oci-layout://` named contexts) instead
+    /// of a registry.
+    pub oci_store: Option<String>,
 }
 
 impl ImageRequest {
@@ -116,15 +184,44 @@ impl Plan {
             let bases =
                 std::iter::once(&stage.base).chain(stage.steps.iter().flat_map(Step::sources));
             for base in bases {
-                if let Base::Image(r) = base {
+                let (image, oci_store) = match base {
+                    Base::Image(r) => (Some(r.clone()), None),
+                    Base::Context(c) => match c.oci_layout() {
+                        Some(oci) => (Some(oci.reference), Some(oci.store)),
+                        None => (c.image(), None),
+                    },
+                    _ => (None, None),
+                };
+                if let Some(r) = image {
                     out.insert(ImageRequest {
                         reference: r.to_string(),
                         platform: stage.platform.clone(),
+                        oci_store,
                     });
                 }
             }
         }
         out.into_iter().collect()
+    }
+
+    /// Stages the ONBUILD triggers of the reachable stages' base images read that the plan
+    /// does not reach yet; `triggers_of` gives the triggers of a resolved image.
+    pub fn stages_for_triggers(
+        &self,
+        opts: &BuildOptions,
+        triggers_of: impl Fn(&Reference, &Platform) -> Vec<String>,
+    ) -> std::collections::BTreeSet<usize> {
+        let names: Vec<Option<String>> = self.stages.iter().map(|s| s.name.clone()).collect();
+        let mut out = std::collections::BTreeSet::new();
+        for stage in self.reachable_stages() {
+            if let Base::Image(r) = &stage.base {
+                let triggers = triggers_of(r, &stage.platform);
+                let reads =
+                    build::trigger_reads(&triggers, stage.index, &names, opts, &stage.platform);
+                out.extend(reads.into_iter().filter(|d| !self.reachable[*d]));
+            }
+        }
+        out
     }
 
     /// Stages in Dockerfile order that the target needs.

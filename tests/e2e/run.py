@@ -258,6 +258,8 @@ class Case:
     needs_stager: bool
     forbid: list[str] = field(default_factory=list)
     result: "Result | None" = None
+    # `only-daemon`: a Docker version prefix (e.g. 20.10); other daemons skip the case.
+    only_daemon: str | None = None
 
 
 @dataclass
@@ -284,7 +286,21 @@ def load_case(d: Path) -> Case:
     forbid = []
     if (d / "forbid").exists():
         forbid = [l for l in (d / "forbid").read_text().splitlines() if l and not l.startswith("#")]
-    return Case(d.name, d, text, args, expect, ratio, (d / "needs-stager").exists(), forbid)
+    only = (d / "only-daemon").read_text().strip() if (d / "only-daemon").exists() else None
+    return Case(d.name, d, text, args, expect, ratio, (d / "needs-stager").exists(), forbid,
+                only_daemon=only)
+
+
+_daemon_version: list[str] = []
+
+
+def daemon_version() -> str:
+    """The Docker Engine version of the daemon under test, asked once."""
+    if not _daemon_version:
+        out = subprocess.run([DOCKER, "version", "--format", "{{.Server.Version}}"],
+                             capture_output=True, text=True).stdout.strip()
+        _daemon_version.append(out)
+    return _daemon_version[0]
 
 
 def parse_expect(line: str) -> list[str]:
@@ -305,8 +321,18 @@ def stager_dockerfile(case: Case) -> Path:
     df_dir.mkdir(parents=True, exist_ok=True)
     df = df_dir / "Dockerfile"
     text = case.dockerfile if FRONTEND == "builtin" else f"# syntax={IMAGE}\n{case.dockerfile}"
-    df.write_text(text)
+    df.write_text(with_port(text))
     return df
+
+
+def builtin_dockerfile(case: Case) -> Path:
+    """The case's own Dockerfile, or a copy with the served address rewritten."""
+    if with_port(case.dockerfile) == case.dockerfile:
+        return case.dir / "Dockerfile"
+    df_dir = OUT / case.name / "builtin-df"
+    df_dir.mkdir(parents=True, exist_ok=True)
+    (df_dir / "Dockerfile").write_text(with_port(case.dockerfile))
+    return df_dir / "Dockerfile"
 
 
 def run_case(case: Case) -> Result:
@@ -316,6 +342,8 @@ def run_case(case: Case) -> Result:
     case_out.mkdir(parents=True)
     if case.needs_stager and FRONTEND == "builtin":
         return Result(True, ["needs stager (the built-in frontend cannot build it)"], skipped=True)
+    if case.only_daemon and not daemon_version().startswith(case.only_daemon):
+        return Result(True, [f"only for Docker {case.only_daemon}"], skipped=True)
     res = Result(True)
     tags = []
     try:
@@ -327,7 +355,7 @@ def run_case(case: Case) -> Result:
         if case.expect is not None:
             res.problems = check_expect(case, s)
         else:
-            b = docker_build(case.name, "builtin", case.dir / "Dockerfile", case.dir, case.args)
+            b = docker_build(case.name, "builtin", builtin_dockerfile(case), case.dir, case.args)
             res.seconds["builtin"] = b.seconds
             tags.append(b.tag)
             if not b.ok:
@@ -465,10 +493,52 @@ def preflight() -> str | None:
 # Files for `ADD http://...` cases; the daemon fetches them itself, from the host's loopback.
 WWW = Path(__file__).resolve().parent / "www"
 WWW_PORT = int(os.environ.get("E2E_WWW_PORT", "18480"))
+DEFAULT_WWW = "127.0.0.1:18480"
+# Git repositories for `ADD http://.../git/<name>.git` cases, made by make_git_repos() and served
+# with git's smart HTTP protocol (BuildKit fetches with --depth=1, which the dumb one cannot do).
+GIT_ROOT = OUT.resolve() / "git"
+
+
+def with_port(text: str) -> str:
+    """Cases write the default address; a run on another E2E_WWW_PORT rewrites it."""
+    return text.replace(DEFAULT_WWW, f"127.0.0.1:{WWW_PORT}")
+
+
+def make_git_repos() -> None:
+    """repo.git: `main` (tag v1: hello.txt, sub/inner.txt) and `dev` (adds dev.txt); fixed dates
+    and authors, so the commits are the same on every run."""
+    if GIT_ROOT.exists():
+        shutil.rmtree(GIT_ROOT)
+    work = GIT_ROOT / "work"
+    work.mkdir(parents=True)
+    env = dict(os.environ, GIT_AUTHOR_NAME="e2e", GIT_AUTHOR_EMAIL="e2e@example.com",
+               GIT_COMMITTER_NAME="e2e", GIT_COMMITTER_EMAIL="e2e@example.com",
+               GIT_AUTHOR_DATE="2020-01-01T00:00:00Z", GIT_COMMITTER_DATE="2020-01-01T00:00:00Z",
+               GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+
+    def git(*args: str, cwd: Path = work) -> None:
+        subprocess.run(["git", *args], cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    git("init", "-q", "-b", "main")
+    (work / "hello.txt").write_text("hello from git\n")
+    (work / "sub").mkdir()
+    (work / "sub" / "inner.txt").write_text("inner\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "first")
+    git("tag", "v1")
+    git("checkout", "-q", "-b", "dev")
+    (work / "dev.txt").write_text("dev branch\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "dev")
+    git("checkout", "-q", "main")
+    git("clone", "-q", "--bare", str(work), str(GIT_ROOT / "repo.git"), cwd=GIT_ROOT)
+    shutil.rmtree(work)
 
 
 def serve_www() -> None:
-    """Serves tests/e2e/www on 127.0.0.1:E2E_WWW_PORT for the rest of the run."""
+    """Serves tests/e2e/www, and the git repositories under /git/, on 127.0.0.1:E2E_WWW_PORT for
+    the rest of the run."""
     import functools
     import http.server
 
@@ -476,6 +546,46 @@ def serve_www() -> None:
         def log_message(self, *args) -> None:  # noqa: D102
             pass
 
+        def do_GET(self) -> None:  # noqa: D102
+            if self.path.startswith("/git/"):
+                self.git_backend("GET")
+            else:
+                super().do_GET()
+
+        def do_POST(self) -> None:  # noqa: D102
+            self.git_backend("POST")
+
+        def git_backend(self, method: str) -> None:
+            """One request through `git http-backend` (CGI)."""
+            path, _, query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            env = {"PATH": os.environ.get("PATH", ""), "GIT_PROJECT_ROOT": str(GIT_ROOT),
+                   "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path[len("/git"):],
+                   "QUERY_STRING": query, "REQUEST_METHOD": method, "REMOTE_ADDR": "127.0.0.1",
+                   "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                   "CONTENT_LENGTH": str(len(body)),
+                   "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                   "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", "")}
+            out = subprocess.run(["git", "http-backend"], input=body, env=env,
+                                 capture_output=True, timeout=60).stdout
+            sep = b"\r\n\r\n" if b"\r\n\r\n" in out else b"\n\n"
+            head, _, payload = out.partition(sep)
+            status, headers = 200, []
+            for line in head.decode("latin-1").splitlines():
+                name, _, value = line.partition(":")
+                if name.lower() == "status":
+                    status = int(value.strip().split()[0])
+                elif name:
+                    headers.append((name, value.strip()))
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    make_git_repos()
     handler = functools.partial(Quiet, directory=str(WWW))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", WWW_PORT), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -1,0 +1,2 @@
+FROM busybox
+ADD https://github.com/o/r.git?tag=a&branch=b /r

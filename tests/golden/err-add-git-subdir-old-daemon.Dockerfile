@@ -1,0 +1,2 @@
+FROM busybox
+ADD https://github.com/o/r.git#main:docs /docs

@@ -1,0 +1,3 @@
+# golden: cap=file.copy.modestring
+FROM busybox
+COPY --chmod=u+q run.sh /run.sh

@@ -1,0 +1,3 @@
+# golden: cap=file.copy.includeexcludepatterns
+FROM busybox
+COPY --parents a/b.txt /dst/

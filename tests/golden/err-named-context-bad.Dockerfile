@@ -1,0 +1,2 @@
+# golden: context:base=ftp:whatever
+FROM base

@@ -1,0 +1,2 @@
+# golden: context:alpine=oci-layout://mystore@sha256:abababababababababababababababababababababababababababababababab
+FROM alpine
