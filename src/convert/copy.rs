@@ -129,25 +129,22 @@ impl Dispatcher<'_> {
             Some(Base::Context(named)) => self.context_source(named, &st.platform, ins)?.0,
         };
         let unpack = c.unpack.unwrap_or(is_add);
+        // What every copy of this instruction shares: owner, mode, excludes, and a created dest.
+        let common = llb::CopyOpts {
+            owner: owner.clone(),
+            mode,
+            mode_str: mode_str.clone(),
+            create_dest_path: true,
+            exclude_patterns: c.excludes.clone(),
+            ..llb::CopyOpts::default()
+        };
         let mut actions = llb::FileActions::new();
         for (src, kind) in sources.iter().zip(&kinds) {
             if let SourceKind::Git(git) = kind {
                 let what = format!("{keyword} {src}");
                 let repo =
                     self.git_source(git, c.keep_git_dir, checksum.as_deref(), &name, &what)?;
-                actions = actions.copy(
-                    &repo,
-                    "/",
-                    &dest,
-                    llb::CopyOpts {
-                        owner: owner.clone(),
-                        mode,
-                        mode_str: mode_str.clone(),
-                        create_dest_path: true,
-                        exclude_patterns: c.excludes.clone(),
-                        ..llb::CopyOpts::default()
-                    },
-                );
+                actions = actions.copy(&repo, "/", &dest, common.clone());
                 continue;
             }
             if *kind == SourceKind::Http {
@@ -167,13 +164,8 @@ impl Dispatcher<'_> {
                     &format!("/{filename}"),
                     &dest,
                     llb::CopyOpts {
-                        owner: owner.clone(),
-                        mode,
-                        mode_str: mode_str.clone(),
-                        create_dest_path: true,
                         attempt_unpack: c.unpack.unwrap_or(false),
-                        exclude_patterns: c.excludes.clone(),
-                        ..llb::CopyOpts::default()
+                        ..common.clone()
                     },
                 );
                 continue;
@@ -195,17 +187,12 @@ impl Dispatcher<'_> {
                 llb::CopyOpts {
                     include_patterns,
                     required_paths,
-                    owner: owner.clone(),
-                    mode,
-                    mode_str: mode_str.clone(),
                     follow_symlink: true,
                     dir_copy_contents: true,
                     attempt_unpack: unpack,
-                    create_dest_path: true,
                     allow_wildcard: true,
                     allow_empty_wildcard: true,
-                    exclude_patterns: c.excludes.clone(),
-                    ..llb::CopyOpts::default()
+                    ..common.clone()
                 },
             );
         }
@@ -231,19 +218,7 @@ impl Dispatcher<'_> {
                     ..llb::OpMeta::default()
                 },
             );
-            actions = actions.copy(
-                &file,
-                &format!("/{}", doc.name),
-                &dest,
-                llb::CopyOpts {
-                    owner: owner.clone(),
-                    mode,
-                    mode_str: mode_str.clone(),
-                    create_dest_path: true,
-                    exclude_patterns: c.excludes.clone(),
-                    ..llb::CopyOpts::default()
-                },
-            );
+            actions = actions.copy(&file, &format!("/{}", doc.name), &dest, common.clone());
         }
         let meta = self.op_meta(st, ins, name.clone());
         // --link copies onto scratch and stacks that layer with a MergeOp, so the layer does not
