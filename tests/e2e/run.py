@@ -95,10 +95,8 @@ class Build:
     tag: str
 
 
-def docker_build(case: str, side: str, dockerfile: Path, context: Path, args: list[str]) -> Build:
-    tag = f"{TAG_PREFIX}/{case.lower()}:{side}"
-    cmd = [DOCKER, "build", "--no-cache", "--progress=plain", "-f", str(dockerfile), "-t", tag,
-           *args, str(context)]
+def run_build(cmd: list[str]) -> tuple[bool, str, float]:
+    """Runs a `docker build` command line: (succeeded, combined output, seconds)."""
     env = dict(os.environ, DOCKER_BUILDKIT="1")
     start = time.monotonic()
     try:
@@ -107,7 +105,14 @@ def docker_build(case: str, side: str, dockerfile: Path, context: Path, args: li
         ok, output = proc.returncode == 0, proc.stdout.decode("utf-8", "replace")
     except subprocess.TimeoutExpired as e:
         ok, output = False, (e.stdout or b"").decode("utf-8", "replace") + f"\nTIMEOUT after {TIMEOUT}s"
-    seconds = time.monotonic() - start
+    return ok, output, time.monotonic() - start
+
+
+def docker_build(case: str, side: str, dockerfile: Path, context: Path, args: list[str]) -> Build:
+    tag = f"{TAG_PREFIX}/{case.lower()}:{side}"
+    cmd = [DOCKER, "build", "--no-cache", "--progress=plain", "-f", str(dockerfile), "-t", tag,
+           *args, str(context)]
+    ok, output, seconds = run_build(cmd)
     log = OUT / case / f"{side}.log"
     log.write_text(" ".join(shlex.quote(c) for c in cmd) + f"\n# {seconds:.2f}s\n" + output)
     return Build(ok, output, seconds, tag)

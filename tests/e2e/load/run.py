@@ -89,15 +89,7 @@ class Build:
 
 def build(label: str, dockerfile: Path, context: Path, tag: str, extra: list[str]) -> Build:
     cmd = [DOCKER, "build", "--progress=plain", "-f", str(dockerfile), "-t", tag, *extra, str(context)]
-    env = dict(os.environ, DOCKER_BUILDKIT="1")
-    start = time.monotonic()
-    try:
-        proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=TIMEOUT)
-        ok, output = proc.returncode == 0, proc.stdout.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired as e:
-        ok, output = False, (e.stdout or b"").decode("utf-8", "replace") + f"\nTIMEOUT after {TIMEOUT}s"
-    seconds = time.monotonic() - start
+    ok, output, seconds = e2e.run_build(cmd)
     if tag not in tags:
         tags.append(tag)
     (OUT / "logs").mkdir(parents=True, exist_ok=True)
