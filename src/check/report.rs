@@ -48,16 +48,7 @@ pub fn text(report: &Report, filename: &str, source: &[u8]) -> String {
 }
 
 fn location(ranges: &[(u32, u32)]) -> Value {
-    let ranges: Vec<Value> = ranges
-        .iter()
-        .map(|(s, e)| json!({"start": {"line": s}, "end": {"line": e}}))
-        .collect();
-    // Go's omitempty drops sourceIndex 0 and an empty list.
-    if ranges.is_empty() {
-        json!({})
-    } else {
-        json!({ "ranges": ranges })
-    }
+    serde_json::to_value(crate::outline::Location::ranges(ranges)).unwrap_or_default()
 }
 
 fn to_json_of(

@@ -178,7 +178,8 @@ pub fn describe() -> Answer {
 /// `pb.Location` as Go's encoding/json writes it: 1-based lines, characters omitted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Location {
-    /// One range per line span.
+    /// One range per line span; left out when empty (Go's `omitempty`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ranges: Vec<Range>,
 }
 
@@ -200,12 +201,20 @@ pub struct Position {
 
 impl Location {
     /// The location of an instruction spanning `lines`.
-    pub fn lines((start, end): (u32, u32)) -> Location {
+    pub fn lines(lines: (u32, u32)) -> Location {
+        Location::ranges(&[lines])
+    }
+
+    /// A location of several 1-based `(start, end)` line ranges.
+    pub fn ranges(ranges: &[(u32, u32)]) -> Location {
         Location {
-            ranges: vec![Range {
-                start: Position { line: start },
-                end: Position { line: end },
-            }],
+            ranges: ranges
+                .iter()
+                .map(|&(start, end)| Range {
+                    start: Position { line: start },
+                    end: Position { line: end },
+                })
+                .collect(),
         }
     }
 

@@ -41,6 +41,7 @@ Note: `docker builder prune -af` empties the build cache of the whole daemon, fo
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -59,6 +60,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent.parent
+
+# tests/e2e/run.py, for its docker-build runner (a module of the same name as this one).
+_spec = importlib.util.spec_from_file_location("e2e_run", HERE.parent / "run.py")
+e2e = importlib.util.module_from_spec(_spec)
+sys.modules["e2e_run"] = e2e
+_spec.loader.exec_module(e2e)
 
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")
@@ -167,15 +174,7 @@ def parse_progress(output: str) -> tuple[dict[str, str], dict[str, str]]:
 def build(label: str, dockerfile: Path, context: Path, ref: str, extra: list[str]) -> Build:
     cmd = [DOCKER, "build", "--progress=plain", "-f", str(dockerfile), "-t", ref,
            "--build-arg", "BUILDKIT_INLINE_CACHE=1", *BUILD_ARGS, *extra, str(context)]
-    env = dict(os.environ, DOCKER_BUILDKIT="1")
-    start = time.monotonic()
-    try:
-        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
-        ok, output = p.returncode == 0, p.stdout.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired as e:
-        ok, output = False, (e.stdout or b"").decode("utf-8", "replace") + f"\nTIMEOUT after {TIMEOUT}s"
-    seconds = time.monotonic() - start
+    ok, output, seconds = e2e.run_build(cmd)
     (OUT / f"{label}.log").write_text(" ".join(shlex.quote(c) for c in cmd) + f"\n# {seconds:.2f}s\n" + output)
     names, status = parse_progress(output)
     return Build(label, ok, output, seconds, names, status)

@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -79,12 +78,7 @@ def check(name: str, ok: bool, why: str = "") -> bool:
     return ok
 
 
-@dataclass
-class Build:
-    ok: bool
-    output: str
-    seconds: float
-    tag: str
+Build = e2e.Build
 
 
 def build(label: str, dockerfile: Path, context: Path, tag: str, extra: list[str]) -> Build:
