@@ -147,15 +147,7 @@ fn report_until(bytes: &[u8], opts: &BuildOptions, sink: &Sink, config: &mut Che
 
 /// Checks judge the Dockerfile, not a daemon: every capability conversion asks about.
 fn every_cap() -> BTreeSet<String> {
-    [
-        "exec.meta.ulimit",
-        "exec.mount.tmpfs.size",
-        "exec.secretenv",
-        "file.copy.includeexcludepatterns",
-        "mergeop",
-    ]
-    .map(String::from)
-    .into()
+    crate::convert::QUERIED_CAPS.map(String::from).into()
 }
 
 #[cfg(test)]

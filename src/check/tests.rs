@@ -670,3 +670,12 @@ fn lacks_with(df: &str, opts: &BuildOptions, rule: &str) {
     let all = found_with(df, opts, &BTreeMap::new());
     assert!(!all.iter().any(|f| f.0 == rule), "{rule} in {all:?}");
 }
+
+/// Checks assume a daemon that has every capability: features newer than some daemon are not
+/// build errors here.
+#[test]
+fn checks_do_not_fail_on_daemon_capabilities() {
+    let df = "FROM scratch\nCOPY --parents a/./b /x/\nCOPY --chmod=u+x run.sh /run.sh\nCOPY --link --exclude=*.tmp src /src\nADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 https://example.com/r.git#main:sub /repo\nRUN --mount=type=secret,id=t,env=T --mount=type=tmpfs,target=/t,size=1m true\n";
+    let report = run(df.as_bytes(), &options(), &BTreeMap::new(), false);
+    assert_eq!(report.error, None);
+}

@@ -38,6 +38,23 @@ use stage::StageState;
 /// with an error instead of building gigabytes that could never be sent.
 pub const MAX_DEFINITION: usize = 16 << 20;
 
+/// Every LLB capability conversion asks the daemon's set about (what a check run, which judges
+/// the Dockerfile rather than a daemon, assumes present).
+pub const QUERIED_CAPS: [&str; 12] = [
+    "exec.meta.ulimit",
+    "exec.mount.bind.readwrite-nooutput",
+    "exec.mount.tmpfs.size",
+    "exec.secretenv",
+    "file.copy.includeexcludepatterns",
+    "file.copy.modestring",
+    "file.copy.requiredpaths",
+    "mergeop",
+    "source.git.checksum",
+    "source.git.skipsubmodules",
+    "source.git.subdir",
+    "source.ocilayout",
+];
+
 /// A base image as the daemon resolved it.
 #[derive(Clone, Debug)]
 pub struct BaseImage {
