@@ -58,7 +58,7 @@ impl Dispatcher<'_> {
         st: &StageState,
         ins: &Instruction,
     ) {
-        let declared = |name: &str| st.build_args.iter().any(|(k, _)| k == name);
+        let declared = |name: &str| st.build_args.contains(name);
         let mut keys: Option<Vec<String>> = None;
         for name in unmatched {
             if declared(name) || NON_ENV_ARGS.contains(&name.as_str()) {

@@ -147,11 +147,11 @@ impl Dispatcher<'_> {
                 instruction.keyword()
             )));
         }
-        let names: Vec<Option<String>> = self.plan.stages.iter().map(|s| s.name.clone()).collect();
+        let names = &self.plan.names;
         let (copy_from, mount_from) = step_sources(
             &instruction,
             stage.index,
-            &names,
+            names,
             self.ctx.options,
             &stage.platform,
         )
@@ -162,7 +162,7 @@ impl Dispatcher<'_> {
             if let Base::Stage(i) = base
                 && self.stage_output(*i).is_none()
             {
-                let name = names[*i].clone().unwrap_or_else(|| i.to_string());
+                let name = names.get(*i).map_or_else(|| i.to_string(), str::to_string);
                 return Err(at(format!(
                     "stage {name:?} read by this trigger was not planned (its base image was not resolved before planning)"
                 )));

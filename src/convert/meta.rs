@@ -49,7 +49,7 @@ impl Dispatcher<'_> {
                     }
                     self.check_pair("ENV", k, kv.legacy, ins);
                     st.env.add(k, v);
-                    st.image.set_env(k, v);
+                    st.config_env.set(&mut st.image, k, v);
                     history.push_str(&format!(" {k}={v}"));
                 }
                 st.image.add_history(history, false);
@@ -96,7 +96,7 @@ impl Dispatcher<'_> {
                     } else {
                         shown.push(decl.key.clone());
                     }
-                    st.build_args.push((decl.key.clone(), value));
+                    st.build_args.declare(&decl.key, value);
                 }
                 st.image
                     .add_history(format!("ARG {}", shown.join(" ")), false);

@@ -5,7 +5,9 @@ use crate::llb;
 use crate::options::NetworkMode;
 use crate::plan::{Base, Stage};
 use crate::proto::pb;
-use crate::shell::Lexer;
+use crate::shell::{EnvGetter, Lexer};
+
+use super::env::EnvList;
 
 use super::Dispatcher;
 use super::stage::{StageState, uppercase_cmd};
@@ -65,10 +67,10 @@ impl Dispatcher<'_> {
             ..self.lexer.clone()
         };
         // Secrets read into variables show as `****` (BuildKit's `withSecretEnvMask`).
-        let mut name_env = st.env.clone();
-        for name in &extra.masked_env {
-            name_env.add(name, "****");
-        }
+        let name_env = Masked {
+            env: &st.env,
+            masked: &extra.masked_env,
+        };
         let shown = name_lexer
             .process_word(&ins.original, &name_env)
             .unwrap_or_else(|_| ins.original.clone());
@@ -135,6 +137,33 @@ impl Dispatcher<'_> {
         let history = format!("RUN {} # buildkit", run_command_string(&args, st));
         st.image.add_history(history, true);
         Ok(())
+    }
+}
+
+/// The stage's environment with the variables secrets are read into shown as `****`, without
+/// copying the environment for every RUN.
+struct Masked<'a> {
+    env: &'a EnvList,
+    masked: &'a [String],
+}
+
+impl EnvGetter for Masked<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        if self.masked.iter().any(|m| m == name) {
+            Some("****")
+        } else {
+            self.env.value(name)
+        }
+    }
+
+    fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = (self.env.iter())
+            .map(|(k, _)| k)
+            .filter(|k| !self.masked.iter().any(|m| m == k))
+            .map(str::to_string)
+            .collect();
+        keys.extend(self.masked.iter().cloned());
+        keys
     }
 }
 
@@ -222,23 +251,13 @@ fn summarize(body: &str) -> String {
 
 /// `|N K=V ... args`: the stage's ARGs as BuildKit writes them into RUN history.
 fn run_command_string(args: &[String], st: &StageState) -> String {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (key, value) in &st.build_args {
-        let v = st
-            .env
-            .value(key)
-            .map(str::to_string)
-            .or_else(|| value.clone())
-            .unwrap_or_default();
-        match pairs.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = v,
-            None => pairs.push((key.clone(), v)),
-        }
-    }
     let mut words: Vec<String> = Vec::new();
-    if !pairs.is_empty() {
-        words.push(format!("|{}", pairs.len()));
-        words.extend(pairs.into_iter().map(|(k, v)| format!("{k}={v}")));
+    if !st.build_args.is_empty() {
+        words.push(format!("|{}", st.build_args.len()));
+        words.extend(st.build_args.iter().map(|(key, value)| {
+            let v = st.env.value(key).or(value).unwrap_or_default();
+            format!("{key}={v}")
+        }));
     }
     words.extend(args.iter().cloned());
     words.join(" ")

@@ -3,7 +3,7 @@
 use crate::image::{Image, Platform};
 use crate::llb;
 
-use super::env::EnvList;
+use super::env::{ArgList, ConfigEnvIndex, EnvList};
 
 /// Everything a stage carries from one instruction to the next.
 #[derive(Clone, Debug)]
@@ -19,7 +19,9 @@ pub struct StageState {
     /// User of RUN.
     pub user: String,
     /// ARGs declared in this stage and its parent stages: name and value.
-    pub build_args: Vec<(String, Option<String>)>,
+    pub build_args: ArgList,
+    /// Where each key of the image config's `Env` is, for ENV.
+    pub config_env: ConfigEnvIndex,
     /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
     pub cmd_set: bool,
     /// The stage's platform.
@@ -50,7 +52,8 @@ impl StageState {
             env: EnvList::default(),
             workdir: "/".into(),
             user: String::new(),
-            build_args: Vec::new(),
+            build_args: ArgList::default(),
+            config_env: ConfigEnvIndex::default(),
             cmd_set: false,
             platform,
             ignore_cache: false,

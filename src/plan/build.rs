@@ -1,7 +1,7 @@
 //! Instructions + options -> [`Plan`].
 
 use super::args::{GlobalArgs, Vars, automatic_args};
-use super::{Base, Error, Plan, Stage, Step, named_context};
+use super::{Base, Error, Plan, Stage, StageNames, Step, named_context};
 use crate::image::{Platform, Reference};
 use crate::instructions::{Instruction, Kind};
 use crate::options::BuildOptions;
@@ -14,15 +14,17 @@ pub fn plan(
     opts: &BuildOptions,
 ) -> Result<Plan, Error> {
     let (globals, groups) = split_stages(instructions)?;
-    let names: Vec<Option<String>> = groups
-        .iter()
-        .map(|(from, _)| match &from.kind {
-            Kind::From(f) => f.name.clone(),
-            _ => None,
-        })
-        .collect();
-    let target = find_target(&names, opts.target.as_deref())?;
-    let target_stage = names[target].clone().unwrap_or_else(|| "default".into());
+    let names = StageNames::new(
+        groups
+            .iter()
+            .map(|(from, _)| match &from.kind {
+                Kind::From(f) => f.name.clone(),
+                _ => None,
+            })
+            .collect(),
+    );
+    let target = find_target(names.as_slice(), opts.target.as_deref())?;
+    let target_stage = names.get(target).unwrap_or("default").to_string();
     let lexer = Lexer::new(escape);
     let global_args = resolve_global_args(globals, &lexer, opts, &target_stage)?;
 
@@ -61,9 +63,7 @@ pub fn plan(
             }
         };
         let lower = image.to_ascii_lowercase();
-        let earlier = names[..index]
-            .iter()
-            .position(|n| n.as_deref() == Some(lower.as_str()));
+        let earlier = names.position(&lower).filter(|&i| i < index);
         let (base, platform) = if let Some(i) = earlier {
             // BuildKit ignores --platform on a FROM that names a stage (moby/buildkit#2946).
             (Base::Stage(i), stages[i].platform.clone())
@@ -75,8 +75,8 @@ pub fn plan(
             (Base::Image(reference), platform)
         };
         // Named contexts replace images, and whole stages (whose instructions are then skipped).
-        let stage_context = names[index]
-            .as_deref()
+        let stage_context = names
+            .get(index)
             .and_then(|n| named_context(opts, n, &platform));
         let (base, body) = match stage_context {
             Some(c) => (Base::Context(c), Vec::new()),
@@ -108,6 +108,7 @@ pub fn plan(
     Ok(Plan {
         global_args,
         stages,
+        names,
         target,
         reachable,
     })
@@ -126,7 +127,7 @@ fn with_context(base: Base, opts: &BuildOptions, platform: &Platform) -> Base {
 pub(crate) fn step_sources(
     ins: &Instruction,
     current: usize,
-    names: &[Option<String>],
+    names: &StageNames,
     opts: &BuildOptions,
     platform: &Platform,
 ) -> Result<(Option<Base>, Vec<Option<Base>>), Error> {
@@ -266,7 +267,7 @@ fn resolve_global_args(
 fn copy_source(
     ins: &Instruction,
     current: usize,
-    names: &[Option<String>],
+    names: &StageNames,
 ) -> Result<Option<Base>, Error> {
     let Kind::Copy(copy) = &ins.kind else {
         return Ok(None);
@@ -284,9 +285,7 @@ fn copy_source(
         ));
     }
     let lower = from.to_ascii_lowercase();
-    let by_name = names
-        .iter()
-        .position(|n| n.as_deref() == Some(lower.as_str()));
+    let by_name = names.position(&lower);
     let by_index = match (by_name, from.parse::<i64>()) {
         (None, Ok(i)) => match usize::try_from(i).ok().filter(|i| *i < names.len()) {
             Some(i) => Some(i),
@@ -296,8 +295,7 @@ fn copy_source(
     };
     if let Some(i) = by_name.or(by_index) {
         if i >= current {
-            let current_name = names[current]
-                .clone()
+            let current_name = (names.get(current).map(str::to_string))
                 .unwrap_or_else(|| format!("stage-{current}"));
             return Err(at(format!(
                 "cannot copy from stage {from:?}, it needs to be defined before current stage {current_name:?}"
@@ -318,7 +316,7 @@ fn copy_source(
 fn mount_sources(
     ins: &Instruction,
     current: usize,
-    names: &[Option<String>],
+    names: &StageNames,
 ) -> Result<Vec<Option<Base>>, Error> {
     let Kind::Run(run) = &ins.kind else {
         return Ok(Vec::new());
@@ -334,10 +332,7 @@ fn mount_sources(
             continue;
         };
         let lower = from.to_ascii_lowercase();
-        let base = match names
-            .iter()
-            .position(|n| n.as_deref() == Some(lower.as_str()))
-        {
+        let base = match names.position(&lower) {
             Some(i) if i >= current => {
                 let target = spec.raw(&["target", "dst", "destination"]).unwrap_or("");
                 return Err(at(format!(
@@ -361,7 +356,7 @@ fn mount_sources(
 pub(crate) fn trigger_reads(
     triggers: &[String],
     current: usize,
-    names: &[Option<String>],
+    names: &StageNames,
     opts: &BuildOptions,
     platform: &Platform,
 ) -> Vec<usize> {
@@ -389,7 +384,7 @@ pub(crate) fn trigger_reads(
 /// parse are left to conversion, which reports them at the FROM line.
 fn trigger_stage_deps(
     stages: &[Stage],
-    names: &[Option<String>],
+    names: &StageNames,
     opts: &BuildOptions,
 ) -> Vec<Vec<usize>> {
     stages

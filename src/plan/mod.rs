@@ -9,10 +9,12 @@
 
 mod args;
 mod build;
+mod names;
 
 pub use args::{GlobalArgs, Vars, automatic_args};
 pub(crate) use build::step_sources;
 pub use build::{global_args, plan};
+pub use names::StageNames;
 
 use crate::image::{Platform, Reference};
 use crate::instructions::Instruction;
@@ -25,6 +27,8 @@ pub struct Plan {
     pub global_args: GlobalArgs,
     /// Every stage, in Dockerfile order.
     pub stages: Vec<Stage>,
+    /// The stages' `AS` names.
+    pub names: StageNames,
     /// The stage whose result is returned.
     pub target: usize,
     /// `reachable[i]`: stage `i` is needed by the target.
@@ -211,13 +215,17 @@ impl Plan {
         opts: &BuildOptions,
         triggers_of: impl Fn(&Reference, &Platform) -> Vec<String>,
     ) -> std::collections::BTreeSet<usize> {
-        let names: Vec<Option<String>> = self.stages.iter().map(|s| s.name.clone()).collect();
         let mut out = std::collections::BTreeSet::new();
         for stage in self.reachable_stages() {
             if let Base::Image(r) = &stage.base {
                 let triggers = triggers_of(r, &stage.platform);
-                let reads =
-                    build::trigger_reads(&triggers, stage.index, &names, opts, &stage.platform);
+                let reads = build::trigger_reads(
+                    &triggers,
+                    stage.index,
+                    &self.names,
+                    opts,
+                    &stage.platform,
+                );
                 out.extend(reads.into_iter().filter(|d| !self.reachable[*d]));
             }
         }
