@@ -1,6 +1,12 @@
-//! Parse and convert speed: BuildKit's parser test files, the examples, and synthetic
-//! Dockerfiles from 10 to 10,000 instructions and from 1 to 1,000 stages (time per
-//! instruction should stay flat: growth must be linear).
+//! Parse and convert speed: BuildKit's parser test files, the examples, synthetic
+//! Dockerfiles from 10 to 10,000 instructions and from 1 to 1,000 stages, and every shape of
+//! `shapes` from 1,000 to 40,000 lines (time per line should stay flat: growth must be linear).
+//!
+//! Every input is also written to `target/bench-inputs/GROUP/ID.Dockerfile`, so that
+//! `scripts/bench-report.py` counts its lines and runs the official converter on the very same
+//! files.
+
+mod shapes;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -81,10 +87,26 @@ fn synthetic_stages(n: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// Writes a benchmark's input where `scripts/bench-report.py` finds it.
+fn keep_input(group: &str, id: &str, bytes: &[u8]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-inputs")
+        .join(group);
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join(format!("{id}.Dockerfile")), bytes));
+    if let Err(e) = written {
+        eprintln!("cannot keep the input of {group}/{id}: {e}");
+    }
+}
+
+/// The sizes each shape is measured at.
+const SHAPE_LINES: [usize; 4] = [1_000, 4_000, 10_000, 40_000];
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("real-world");
     for (name, bytes) in real_world() {
         if convert(&bytes).is_some() {
+            keep_input("real-world", &name, &bytes);
             group.bench_with_input(BenchmarkId::from_parameter(&name), &bytes, |b, bytes| {
                 b.iter(|| convert(bytes))
             });
@@ -95,6 +117,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("instructions");
     for n in [10, 100, 1_000, 10_000] {
         let bytes = synthetic_instructions(n);
+        keep_input("instructions", &n.to_string(), &bytes);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &bytes, |b, bytes| {
             b.iter(|| convert(bytes))
@@ -119,12 +142,32 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("stages");
     for n in [1, 10, 100, 1_000] {
         let bytes = synthetic_stages(n);
+        keep_input("stages", &n.to_string(), &bytes);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &bytes, |b, bytes| {
             b.iter(|| convert(bytes))
         });
     }
     group.finish();
+
+    for (shape, generate) in shapes::SHAPES {
+        let name = format!("shape-{shape}");
+        let mut group = c.benchmark_group(&name);
+        group.sample_size(10);
+        for n in SHAPE_LINES {
+            let bytes = generate(n).into_bytes();
+            if convert(&bytes).is_none() {
+                eprintln!("{name}/{n} does not convert: left out");
+                continue;
+            }
+            keep_input(&name, &n.to_string(), &bytes);
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &bytes, |b, bytes| {
+                b.iter(|| convert(bytes))
+            });
+        }
+        group.finish();
+    }
 }
 
 criterion_group! {

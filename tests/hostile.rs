@@ -14,6 +14,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
+
+#[path = "../benches/shapes/mod.rs"]
+mod shapes;
 use stager::image::Platform;
 use stager::options::BuildOptions;
 use stager::pipeline::{self, ConvertContext, Converted};
@@ -278,6 +281,89 @@ fn hundred_thousand_instructions() {
 
 // ---------------------------------------------------------------------------------------------
 // Stages
+
+/// Every shape of `benches/shapes` at 100,000 lines converts within [`BOUND`]. A shape that
+/// grows quadratically again cannot: 50,000 `ARG`s once took 13.5 s in a release build (twice
+/// the lines, four times that), while a linear conversion of any shape at this size takes
+/// seconds in a debug build. One test per shape, so that they run side by side.
+fn shape_converts(shape: &str) {
+    let (_, generate) = (shapes::SHAPES.iter())
+        .find(|(name, _)| *name == shape)
+        .unwrap_or_else(|| panic!("no shape {shape}"));
+    let df = generate(SHAPE_LINES);
+    let converted = expect_ok(&format!("{shape}, {SHAPE_LINES} lines"), df.as_bytes());
+    assert!(!converted.definition.def.is_empty(), "{shape}");
+}
+
+const SHAPE_LINES: usize = 100_000;
+
+#[test]
+fn shapes_are_all_tested() {
+    let tested = [
+        "arg",
+        "env",
+        "label",
+        "run",
+        "expose",
+        "copy-from",
+        "from",
+        "mounts",
+        "heredoc",
+        "nesting",
+    ];
+    let all: Vec<&str> = shapes::SHAPES.iter().map(|(name, _)| *name).collect();
+    assert_eq!(all, tested, "a shape without its test below");
+}
+
+#[test]
+fn linear_arg() {
+    shape_converts("arg");
+}
+
+#[test]
+fn linear_env() {
+    shape_converts("env");
+}
+
+#[test]
+fn linear_label() {
+    shape_converts("label");
+}
+
+#[test]
+fn linear_run() {
+    shape_converts("run");
+}
+
+#[test]
+fn linear_expose() {
+    shape_converts("expose");
+}
+
+#[test]
+fn linear_copy_from() {
+    shape_converts("copy-from");
+}
+
+#[test]
+fn linear_from() {
+    shape_converts("from");
+}
+
+#[test]
+fn linear_mounts() {
+    shape_converts("mounts");
+}
+
+#[test]
+fn linear_heredoc() {
+    shape_converts("heredoc");
+}
+
+#[test]
+fn linear_nesting() {
+    shape_converts("nesting");
+}
 
 #[test]
 fn ten_thousand_independent_stages() {
