@@ -2,8 +2,11 @@
 //! linearly, `n` lines each (give or take the FROM): `benches/convert.rs` measures them from
 //! 1,000 to 40,000 lines, `tests/hostile.rs` guards each against a quadratic relapse.
 
-/// Every shape: its name (the criterion benchmark group is `shape-NAME`) and its generator.
-pub const SHAPES: [(&str, fn(usize) -> String); 10] = [
+/// A shape's name (the criterion benchmark group is `shape-NAME`) and its generator.
+pub type Shape = (&'static str, fn(usize) -> String);
+
+/// Every shape.
+pub const SHAPES: [Shape; 10] = [
     ("arg", arg),
     ("env", env),
     ("label", label),
