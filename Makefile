@@ -11,8 +11,10 @@
 #                 CASES="a b" runs some)
 #   make e2e-load 16 concurrent builds, 8 tenants, 100 cached rebuilds on one daemon
 #   make e2e-image the frontend image holds one static binary and nothing else
-#   make bench    benchmarks: criterion (parse + convert), then builds against the built-in
-#                 frontend, sizes, start-up and memory (scripts/bench-build.py; BENCH_RUNS=N)
+#   make bench    benchmarks: criterion (parse + convert, every input shape from 1k to 40k
+#                 lines), the official converter on the same files (refd2l from
+#                 ../shared/tools/buildkit, skipped loudly without it), then builds against
+#                 the built-in frontend, sizes, start-up and memory (scripts/bench-build.py)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -54,10 +56,12 @@ e2e: deps image
 test: unit e2e e2e-image e2e-cache e2e-current e2e-load
 
 BENCH_RUNS ?= 5
+# The BuildKit reference tools (refd2l: the official dockerfile2llb, offline), beside the repo.
+REF_TOOLS ?= $(abspath $(CURDIR)/../shared/tools/buildkit)
 
 bench: deps image
 	cargo bench --bench convert
-	python3 scripts/bench-report.py
+	python3 scripts/bench-report.py --shapes-svg target/bench-shapes.svg --reference $(REF_TOOLS)
 	IMAGE=$(IMAGE) RUNS=$(BENCH_RUNS) BIN=$(STATIC_BIN) python3 scripts/bench-build.py
 
 clean-e2e:

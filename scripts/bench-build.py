@@ -195,6 +195,11 @@ def synthetic_stages(n: int) -> str:
     return s
 
 
+def run_lines(n: int) -> str:
+    """benches/shapes `run`: n RUN lines in one stage."""
+    return "FROM busybox\n" + "".join(f"RUN echo {i}\n" for i in range(n))
+
+
 def llb_run(binary: Path, dockerfile: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS in KiB of `stager llb dockerfile` (output discarded)."""
     start = time.monotonic()
@@ -217,16 +222,17 @@ def sizes(tmp: Path) -> None:
     first_rpc_seconds(binary)  # page cache warm
     starts = [first_rpc_seconds(binary) for _ in range(max(RUNS, 20))]
     row("process start to first gRPC call", f"{statistics.median(starts) * 1000:.1f} ms")
-    for name, text in [("10,000 instructions", synthetic_instructions(10_000)),
+    for name, text in [("10,000 RUN lines", run_lines(10_000)),
+                       ("10,000 instructions", synthetic_instructions(10_000)),
                        ("1,000 stages", synthetic_stages(1_000))]:
-        path = tmp / f"synthetic-{name.split()[0].replace(',', '')}.Dockerfile"
+        path = tmp / f"synthetic-{name.replace(' ', '-').replace(',', '')}.Dockerfile"
         path.write_text(text)
         runs = [llb_run(binary, path) for _ in range(RUNS)]
         wall = statistics.median(r[0] for r in runs)
         rss = statistics.median(r[1] for r in runs)
-        row(f"`stager llb`, {name}: peak RSS", f"{rss / 1024:.1f} MiB", "(target < 10 MiB)")
+        row(f"`stager llb`, {name}: peak RSS", f"{rss / 1024:.1f} MiB", "(target < 16 MiB)")
         row(f"`stager llb`, {name}: wall time", f"{wall * 1000:.0f} ms",
-            "(process included)")
+            "(process included; target < 40 ms for 10,000 RUN lines)")
 
 
 def main() -> int:
@@ -238,7 +244,8 @@ def main() -> int:
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
     load = os.getloadavg()[0]
-    print(f"\nbuild benchmarks ({os.cpu_count()} cores, load {load:.1f}, median of {RUNS} runs)")
+    print(f"\nbuild benchmarks ({time.strftime('%Y-%m-%d %H:%M %Z')}, {os.uname().nodename}, "
+          f"{os.cpu_count()} cores, load {load:.1f}, median of {RUNS} runs)")
     for what, value, note in rows:
         print(f"  {what:<{width}}  {value:>{vwidth}}  {note}".rstrip())
     return 0
