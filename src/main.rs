@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use prost::Message;
 
 use stager::image::{Image, Platform, Reference};
 use stager::options::BuildOptions;
@@ -317,6 +316,9 @@ fn llb(
     }
     let parsed = pipeline::parse(&bytes).map_err(|e| located(file, e))?;
     let plan = pipeline::plan(&parsed, &opts).map_err(|e| located(file, e))?;
+    // The plan holds what conversion needs; the syntax tree would only add to the peak.
+    let escape = parsed.dockerfile.escape;
+    drop(parsed);
     let bases = image_configs_for(&plan, image_configs)?;
     let ctx = ConvertContext {
         options: &opts,
@@ -328,11 +330,15 @@ fn llb(
             language: "Dockerfile".into(),
         }),
     };
-    let converted = pipeline::convert(&plan, parsed.dockerfile.escape, &bases, &ctx)
-        .map_err(|e| located(file, e))?;
+    let converted = pipeline::convert(&plan, escape, &bases, &ctx).map_err(|e| located(file, e))?;
+    drop(plan);
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Pb => out.write_all(&converted.definition.encode_to_vec())?,
+        Format::Pb => {
+            let mut out = std::io::BufWriter::new(out);
+            stager::llb::write_definition(converted.definition, &mut out)?;
+            out.flush()?;
+        }
         Format::Json => {
             let dump = serde_json::json!({
                 "definition": stager::llb::dump(&converted.definition),

@@ -148,7 +148,7 @@ pub fn convert_checked(
     let mut image = out.image;
     finalize_image(&mut image, ctx.options);
     Ok(Converted {
-        definition: llb::marshal(&out.state, ctx.source_info.clone()),
+        definition: llb::marshal_owned(out.state, ctx.source_info.clone()),
         image,
     })
 }

@@ -1,6 +1,6 @@
 //! The deterministic `pb::Definition` marshaller, and the byte encoding of one op.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use prost::encoding::{WireType, encode_key, encode_varint};
@@ -17,16 +17,33 @@ use crate::proto::pb;
 /// and written only when `source_info` is given, which becomes `infos[0]`. A scratch root gives
 /// an empty Definition.
 pub fn marshal(root: &State, source_info: Option<pb::SourceInfo>) -> pb::Definition {
+    marshal_owned(root.clone(), source_info)
+}
+
+/// [`marshal`], moving each op's bytes and metadata out of the graph instead of copying them
+/// where `root` holds the only reference to a vertex (the graph is consumed): a converted
+/// Dockerfile's ops then exist once, not twice, while the Definition is made.
+pub fn marshal_owned(root: State, source_info: Option<pb::SourceInfo>) -> pb::Definition {
     let Some(out) = root.output() else {
         return pb::Definition::default();
     };
-    let mut walk = Walk::default();
-    walk.visit(&out.vertex);
-
     let terminal = pb::Op {
         inputs: root.input().into_iter().collect(),
         ..pb::Op::default()
     };
+    let mut order = post_order(&out.vertex);
+    drop(root);
+    // Users before their dependencies: once a vertex is taken apart, the references its deps
+    // held go away, so the deps are unique when their turn comes.
+    let mut parts = Vec::with_capacity(order.len());
+    while let Some(vertex) = order.pop() {
+        parts.push(Part::from(vertex));
+    }
+    let mut walk = Walk::default();
+    for part in parts.into_iter().rev() {
+        walk.record(part);
+    }
+
     let bytes = encode_op(&terminal);
     let mut caps: BTreeMap<String, bool> = ["constraints", "platform"]
         .into_iter()
@@ -131,52 +148,83 @@ fn locations(lines: &[(u32, u32)]) -> pb::Locations {
     }
 }
 
-/// A depth-first walk: dependencies before users, each digest written once.
+/// Every vertex under `root` once (by address: a graph may hold equal vertices built twice),
+/// dependencies before users, in the order BuildKit's Go client walks them. Iterative, so deep
+/// graphs cannot overflow the stack.
+fn post_order(root: &Arc<Vertex>) -> Vec<Arc<Vertex>> {
+    let mut order = Vec::new();
+    let mut walked: HashSet<usize> = HashSet::new();
+    let mut stack: Vec<(Arc<Vertex>, usize)> = vec![(root.clone(), 0)];
+    while let Some((vertex, next)) = stack.pop() {
+        if walked.contains(&address(&vertex)) {
+            continue;
+        }
+        if let Some(dep) = vertex.deps.get(next) {
+            let dep = dep.vertex.clone();
+            stack.push((vertex, next + 1));
+            if !walked.contains(&address(&dep)) {
+                stack.push((dep, 0));
+            }
+            continue;
+        }
+        walked.insert(address(&vertex));
+        order.push(vertex);
+    }
+    order
+}
+
+/// What the Definition takes from one vertex.
+struct Part {
+    digest: String,
+    bytes: Vec<u8>,
+    metadata: pb::OpMetadata,
+    locations: Vec<(u32, u32)>,
+}
+
+impl From<Arc<Vertex>> for Part {
+    /// Moves the fields out of a vertex nothing else refers to, copies them otherwise.
+    fn from(vertex: Arc<Vertex>) -> Part {
+        match Arc::try_unwrap(vertex) {
+            Ok(mut v) => Part {
+                digest: std::mem::take(&mut v.digest),
+                bytes: std::mem::take(&mut v.bytes),
+                metadata: std::mem::take(&mut v.metadata),
+                locations: std::mem::take(&mut v.locations),
+            },
+            Err(shared) => Part {
+                digest: shared.digest.clone(),
+                bytes: shared.bytes.clone(),
+                metadata: shared.metadata.clone(),
+                locations: shared.locations.clone(),
+            },
+        }
+    }
+}
+
+/// The Definition under construction: each digest written once, in walk order.
 #[derive(Default)]
 struct Walk {
     def: Vec<Vec<u8>>,
-    written: BTreeSet<String>,
-    /// Vertices already walked, by address (a graph may hold equal vertices built twice).
-    walked: BTreeSet<usize>,
+    written: HashSet<String>,
     metadata: BTreeMap<String, pb::OpMetadata>,
     locations: BTreeMap<String, Vec<(u32, u32)>>,
 }
 
 impl Walk {
-    /// Iterative post-order, so deep graphs cannot overflow the stack.
-    fn visit(&mut self, root: &Arc<Vertex>) {
-        let mut stack: Vec<(Arc<Vertex>, usize)> = vec![(root.clone(), 0)];
-        while let Some((vertex, next)) = stack.pop() {
-            if self.walked.contains(&address(&vertex)) {
-                continue;
-            }
-            if let Some(dep) = vertex.deps.get(next) {
-                let dep = dep.vertex.clone();
-                stack.push((vertex, next + 1));
-                if !self.walked.contains(&address(&dep)) {
-                    stack.push((dep, 0));
-                }
-                continue;
-            }
-            self.walked.insert(address(&vertex));
-            self.record(&vertex);
-        }
-    }
-
-    fn record(&mut self, v: &Vertex) {
+    fn record(&mut self, v: Part) {
         match self.metadata.get_mut(&v.digest) {
             Some(md) => merge_metadata(md, &v.metadata),
             // Merging into empty metadata gives a copy: skip the merge.
             None => {
-                self.metadata.insert(v.digest.clone(), v.metadata.clone());
+                self.metadata.insert(v.digest.clone(), v.metadata);
             }
         }
         if !v.locations.is_empty() {
             // As in Go, the last vertex walked with this digest decides its lines.
-            self.locations.insert(v.digest.clone(), v.locations.clone());
+            self.locations.insert(v.digest.clone(), v.locations);
         }
-        if self.written.insert(v.digest.clone()) {
-            self.def.push(v.bytes.clone());
+        if self.written.insert(v.digest) {
+            self.def.push(v.bytes);
         }
     }
 }
@@ -203,6 +251,7 @@ mod tests {
     use super::*;
     use crate::llb::{CopyOpts, Exec, FileActions, OpMeta, Platform};
     use prost::Message;
+    use std::collections::BTreeSet;
 
     fn img(r: &str) -> State {
         State::image(r, BTreeMap::new(), OpMeta::default())

@@ -73,15 +73,17 @@ pub(crate) mod path;
 mod replace;
 mod source;
 mod state;
+mod write;
 
 pub use definition::DefinitionError;
 pub use dump::dump;
 pub use exec::{Exec, ExecOutput, Mount, MountKind};
 pub use file::{Chown, CopyOpts, FileActions, MkdirOpts, MkfileOpts, UserSpec};
-pub use marshal::marshal;
+pub use marshal::{marshal, marshal_owned};
 pub use source::Git;
 pub use state::State;
 pub(crate) use state::digest_of;
+pub use write::write_definition;
 
 /// Target platform of an op (written into `Op.platform`, like Go's `SetMarshalDefaults`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
