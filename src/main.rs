@@ -331,7 +331,8 @@ fn llb(
         }),
     };
     let converted = pipeline::convert(&plan, escape, &bases, &ctx).map_err(|e| located(file, e))?;
-    drop(plan);
+    // The process ends after writing: freeing the plan piece by piece would only cost time.
+    std::mem::forget(plan);
     let mut out = std::io::stdout().lock();
     match format {
         Format::Pb => {

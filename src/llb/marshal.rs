@@ -1,5 +1,6 @@
 //! The deterministic `pb::Definition` marshaller, and the byte encoding of one op.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -205,25 +206,28 @@ impl From<Arc<Vertex>> for Part {
 #[derive(Default)]
 struct Walk {
     def: Vec<Vec<u8>>,
-    written: HashSet<String>,
     metadata: BTreeMap<String, pb::OpMetadata>,
     locations: BTreeMap<String, Vec<(u32, u32)>>,
 }
 
 impl Walk {
     fn record(&mut self, v: Part) {
-        match self.metadata.get_mut(&v.digest) {
-            Some(md) => merge_metadata(md, &v.metadata),
-            // Merging into empty metadata gives a copy: skip the merge.
-            None => {
-                self.metadata.insert(v.digest.clone(), v.metadata);
+        // Every digest walked gets metadata, so a vacant entry means a digest not yet written.
+        let first = match self.metadata.entry(v.digest.clone()) {
+            Entry::Vacant(e) => {
+                e.insert(v.metadata);
+                true
             }
-        }
+            Entry::Occupied(mut e) => {
+                merge_metadata(e.get_mut(), &v.metadata);
+                false
+            }
+        };
         if !v.locations.is_empty() {
             // As in Go, the last vertex walked with this digest decides its lines.
-            self.locations.insert(v.digest.clone(), v.locations);
+            self.locations.insert(v.digest, v.locations);
         }
-        if self.written.insert(v.digest) {
+        if first {
             self.def.push(v.bytes);
         }
     }
