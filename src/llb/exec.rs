@@ -260,7 +260,7 @@ impl State {
             op: Some(pb::op::Op::Exec(op)),
             ..pb::Op::default()
         };
-        let vertex = new_vertex(op, deps, &meta, &caps);
+        let vertex = new_vertex(op, deps, meta, &caps);
         let mounts: Vec<(String, State)> = results
             .into_iter()
             .map(|(dest, r)| {

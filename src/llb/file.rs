@@ -220,7 +220,7 @@ impl State {
             })),
             ..pb::Op::default()
         };
-        new_vertex(op, deps, &meta, &caps)
+        new_vertex(op, deps, meta, &caps)
     }
 }
 

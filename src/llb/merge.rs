@@ -32,7 +32,7 @@ impl State {
             })),
             ..pb::Op::default()
         };
-        new_vertex(op, deps, &meta, &["mergeop"])
+        new_vertex(op, deps, meta, &["mergeop"])
     }
 }
 

@@ -40,7 +40,7 @@ impl State {
             })),
             ..pb::Op::default()
         };
-        new_vertex(op, Vec::new(), &meta, &caps)
+        new_vertex(op, Vec::new(), meta, &caps)
     }
 }
 

@@ -156,19 +156,25 @@ pub(crate) fn push_dep(deps: &mut Vec<Output>, state: &State) {
 ///
 /// `op.platform` is left as the caller set it (only some op kinds carry one). `caps` are the
 /// capabilities the op needs, merged with the caller's `meta.caps`.
-pub(crate) fn new_vertex(mut op: pb::Op, deps: Vec<Output>, meta: &OpMeta, caps: &[&str]) -> State {
+pub(crate) fn new_vertex(
+    mut op: pb::Op,
+    deps: Vec<Output>,
+    mut meta: OpMeta,
+    caps: &[&str],
+) -> State {
     op.constraints = Some(pb::WorkerConstraints::default());
     let bytes = encode_op(&op);
     let inputs_len = (op.inputs.iter())
         .map(|i| prost::encoding::message::encoded_len(1, i))
         .sum();
+    let locations = std::mem::take(&mut meta.locations);
     let vertex = Vertex {
         digest: digest_of(&bytes),
         bytes,
         inputs_len,
         deps,
         metadata: op_metadata(meta, caps),
-        locations: meta.locations.clone(),
+        locations,
     };
     State::from_vertex(Arc::new(vertex), 0)
 }
@@ -187,10 +193,10 @@ pub(crate) fn digest_of(bytes: &[u8]) -> String {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn op_metadata(meta: &OpMeta, caps: &[&str]) -> pb::OpMetadata {
-    let mut description = meta.description.clone();
-    if let Some(name) = &meta.name {
-        description.insert("llb.customname".to_owned(), name.clone());
+fn op_metadata(meta: OpMeta, caps: &[&str]) -> pb::OpMetadata {
+    let mut description = meta.description;
+    if let Some(name) = meta.name {
+        description.insert("llb.customname".to_owned(), name);
     }
     let caps = meta
         .caps
@@ -204,7 +210,7 @@ fn op_metadata(meta: &OpMeta, caps: &[&str]) -> pb::OpMetadata {
         description,
         export_cache: None,
         caps,
-        progress_group: meta.progress_group.clone(),
+        progress_group: meta.progress_group,
     }
 }
 
@@ -260,7 +266,7 @@ mod tests {
             caps: ["x.cap".to_owned()].into(),
             ..OpMeta::default()
         };
-        let md = op_metadata(&meta, &["source.image"]);
+        let md = op_metadata(meta, &["source.image"]);
         assert_eq!(md.description["llb.customname"], "[1/2] FROM alpine");
         assert_eq!(md.description["k"], "v");
         let caps: Vec<&str> = md.caps.keys().map(String::as_str).collect();
