@@ -27,6 +27,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -330,6 +331,7 @@ def reference(after: dict, tools: Path, budget: float) -> None:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--after", default="new", help="criterion baseline to report (new)")
     ap.add_argument("--before", help="a saved baseline to compare with")
