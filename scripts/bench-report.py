@@ -205,7 +205,7 @@ def shapes_svg(after: dict, path: Path, title: str) -> None:
     allpts = [p for s in series for p in s[2]]
     if not allpts:
         raise SystemExit("no shape results to plot")
-    x0 = math.floor(math.log10(min(x for x, _ in allpts)))
+    x0 = math.floor(math.log10(min(x for x, _ in allpts) * 1.01))
     x1 = math.ceil(math.log10(max(x for x, _ in allpts)))
     ymax = max(y for _, y in allpts) * 1.1
     pw, ph = w - left - right, h - top - bottom
