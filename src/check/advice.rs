@@ -346,10 +346,11 @@ fn build_tools_in_final_stage(plan: &Plan, sink: &Sink) {
     }
 }
 
-/// The stages `from` needs, itself included.
-fn needed_by(plan: &Plan, from: usize) -> Vec<bool> {
+/// The stages any of `from` needs, themselves included: one walk for all of them, so that a
+/// chain of named stages stays linear.
+fn needed_by(plan: &Plan, from: Vec<usize>) -> Vec<bool> {
     let mut seen = vec![false; plan.stages.len()];
-    let mut todo = vec![from];
+    let mut todo = from;
     while let Some(i) = todo.pop() {
         if std::mem::replace(&mut seen[i], true) {
             continue;
@@ -369,13 +370,11 @@ fn needed_by(plan: &Plan, from: usize) -> Vec<bool> {
 
 fn unused_stages(plan: &Plan, sink: &Sink) {
     let last = plan.stages.len().saturating_sub(1);
-    let mut used = vec![false; plan.stages.len()];
-    let targets = (plan.stages.iter()).filter(|s| s.name.is_some() || s.index == last);
-    for t in targets {
-        for (u, n) in used.iter_mut().zip(needed_by(plan, t.index)) {
-            *u |= n;
-        }
-    }
+    let targets = (plan.stages.iter())
+        .filter(|s| s.name.is_some() || s.index == last)
+        .map(|s| s.index)
+        .collect();
+    let used = needed_by(plan, targets);
     for stage in &plan.stages {
         if !used[stage.index] {
             sink.report(
