@@ -127,7 +127,8 @@ fn description(node: &Node, keyword: &str, keys: &[String], at: Vec<(u32, u32)>,
 }
 
 fn stage_names(stages: &[&[(&Node, &Instruction)]], sink: &Sink) {
-    let mut seen: Vec<&str> = Vec::new();
+    // Looked up, never iterated: the order of the findings is the stages' own.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for stage in stages {
         let (_, from) = stage[0];
         let Kind::From(f) = &from.kind else { continue };
@@ -141,14 +142,13 @@ fn stage_names(stages: &[&[(&Node, &Instruction)]], sink: &Sink) {
                 format!("Stage name should not use the same name as reserved stage {name:?}"),
             );
         }
-        if seen.contains(&name) {
+        if !seen.insert(name) {
             sink.report(
                 &lint::DUPLICATE_STAGE_NAME,
                 per_line(from.lines),
                 format!("Duplicate stage name {name:?}, stage names should be unique"),
             );
         }
-        seen.push(name);
     }
 }
 
