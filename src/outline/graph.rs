@@ -118,6 +118,8 @@ impl Graph {
             })
             .collect();
         let mut edges = BTreeSet::new();
+        // Image nodes by label: looked up, never iterated.
+        let mut images: std::collections::HashMap<String, usize> = Default::default();
         for stage in &plan.stages {
             let uses = std::iter::once((&stage.base, EdgeKind::From)).chain(
                 stage.steps.iter().flat_map(|st| {
@@ -132,12 +134,10 @@ impl Graph {
                     Base::Stage(j) => *j,
                     Base::Image(r) => {
                         let label = short_reference(r);
-                        let known = nodes
-                            .iter()
-                            .position(|n| n.kind == NodeKind::Image && n.label == label);
-                        match known {
-                            Some(k) => k,
+                        match images.get(&label) {
+                            Some(&k) => k,
                             None => {
+                                images.insert(label.clone(), nodes.len());
                                 nodes.push(Node {
                                     kind: NodeKind::Image,
                                     label,
@@ -200,11 +200,21 @@ impl Graph {
         let mut dist: Vec<usize> = vec![0; stages];
         let mut prev: Vec<Option<usize>> = vec![None; stages];
         let mut per_level: Vec<usize> = Vec::new();
+        // `stage_deps` of every stage from one pass over the edges (a chain of stages would
+        // otherwise scan all edges once per stage).
+        let mut deps_of: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); stages];
+        for e in &self.edges {
+            let from_reachable_stage =
+                (self.nodes.get(e.from)).is_some_and(|n| n.kind == NodeKind::Stage && n.reachable);
+            if let Some(deps) = deps_of.get_mut(e.to).filter(|_| from_reachable_stage) {
+                deps.insert(e.from);
+            }
+        }
         for i in 0..stages {
             if !self.nodes[i].reachable {
                 continue;
             }
-            let deps = self.stage_deps(i);
+            let deps = std::mem::take(&mut deps_of[i]);
             let level = deps
                 .iter()
                 .filter_map(|d| self.nodes[*d].level)
@@ -242,9 +252,11 @@ impl Graph {
 
     /// The edge lies on the critical path.
     pub fn is_critical(&self, edge: &Edge) -> bool {
-        self.critical_path
-            .windows(2)
-            .any(|w| w[0] == edge.from && w[1] == edge.to)
+        // The path ascends (a stage depends only on earlier ones): find `to`, look one back.
+        match self.critical_path.binary_search(&edge.to) {
+            Ok(pos) => pos > 0 && self.critical_path[pos - 1] == edge.from,
+            Err(_) => false,
+        }
     }
 
     /// Stage labels along the critical path.
