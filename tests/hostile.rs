@@ -365,6 +365,28 @@ fn linear_nesting() {
     shape_converts("nesting");
 }
 
+/// The checks and the stage graph of the chains of stages at 100,000 lines (each once scanned
+/// the stage list per stage).
+#[test]
+fn chains_of_stages_check_and_graph_linearly() {
+    for (shape, generate) in shapes::SHAPES {
+        if !matches!(shape, "copy-from" | "from") {
+            continue;
+        }
+        let df = generate(SHAPE_LINES);
+        let report = timed(&format!("check, {shape}"), || {
+            stager::check::run(df.as_bytes(), &options(), &BTreeMap::new(), true)
+        });
+        assert!(report.error.is_none(), "{shape}: {:?}", report.error);
+        let json = timed(&format!("graph, {shape}"), || {
+            let parsed = pipeline::parse(df.as_bytes()).expect("parses");
+            let plan = pipeline::plan(&parsed, &options()).expect("plans");
+            stager::outline::json(&stager::outline::Graph::new(&plan))
+        });
+        assert!(json.contains("critical_path"), "{shape}");
+    }
+}
+
 #[test]
 fn ten_thousand_independent_stages() {
     let mut df = String::new();
