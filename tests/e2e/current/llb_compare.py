@@ -15,7 +15,7 @@ op of each side; then the totals. Exit 1 on an unexplained difference.
 
 `CORPUS=golden` compares tests/golden/*.Dockerfile instead (not the err- ones) and
 `CORPUS=conformance` BuildKit's own parser test Dockerfiles (real-world files from
-../shared/conformance/parser), each in a context made up of one small file per COPY/ADD source
+tests/conformance/parser), each in a context made up of one small file per COPY/ADD source
 word. Their base images are one stand-in image (`stager-fakebase`: a static program that exits
 0 as /bin/sh and /bin/bash, and a passwd file), tagged as every image the files name, so that
 every shell-form RUN succeeds whatever it runs: what is compared is the LLB, not the result. A
@@ -50,7 +50,7 @@ VERBOSE = os.environ.get("VERBOSE", "") not in ("", "0")
 
 
 GOLDEN = E2E.parent / "golden"
-CONFORMANCE = E2E.parent.parent.parent / "shared" / "conformance" / "parser"
+CONFORMANCE = E2E.parent / "conformance" / "parser"
 FAKEBASE = "stager-fakebase:latest"
 
 
