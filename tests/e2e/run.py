@@ -574,6 +574,9 @@ def preflight() -> str | None:
     return None
 
 
+# What must be there before the cases run; replaced together with BUILD.
+PREFLIGHT = preflight
+
 # Files for `ADD http://...` cases; the daemon fetches them itself, from the host's loopback.
 WWW = Path(__file__).resolve().parent / "www"
 WWW_PORT = int(os.environ.get("E2E_WWW_PORT", "18480"))
@@ -692,7 +695,7 @@ def start_ssh_agent() -> None:
 def main(argv: list[str]) -> int:
     serve_www()
     start_ssh_agent()
-    err = preflight()
+    err = PREFLIGHT()
     if err:
         print(f"e2e: {err}", file=sys.stderr)
         print("0 passed, 1 failed")
