@@ -164,7 +164,7 @@ def main() -> int:
         import cache
         checks += [(f"cache: {n}", (lambda f: lambda: f(frontend))(f)) for n, f in cache.CHECKS]
     if "platforms" in PARTS:
-        import platforms
+        import multiplatform as platforms
         checks += [(f"platforms: {n}", (lambda f: lambda: f(frontend))(f)) for n, f in platforms.checks()]
     for name, check in checks:
         t = time.monotonic()
