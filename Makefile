@@ -6,7 +6,8 @@
 #   make image    the frontend image $(IMAGE) from the host-built binary (pulls nothing)
 #   make demo     build examples/multistage through the frontend, show the result
 #   make test     cargo test, then the end-to-end comparison with Docker's built-in frontend,
-#                 on Docker 20.10 and on a current Docker (26, BuildKit v0.13) beside it
+#                 on Docker 20.10, on Docker 28.5 beside it (also against the official 1.26
+#                 frontend image) and on a standalone buildkitd v0.32.2 over mutual TLS
 #   make e2e      only the end-to-end cases (E2E_FRONTEND=builtin checks the harness itself;
 #                 CASES="a b" runs some)
 #   make e2e-load 16 concurrent builds, 8 tenants, 100 cached rebuilds on one daemon
@@ -51,7 +52,7 @@ unit:
 e2e: deps image
 	python3 tests/e2e/run.py $(CASES)
 
-test: unit e2e e2e-image e2e-cache e2e-current e2e-load
+test: unit e2e e2e-image e2e-cache e2e-current e2e-buildkit e2e-load
 
 BENCH_RUNS ?= 5
 
@@ -72,18 +73,39 @@ e2e-cache: deps image
 	bash scripts/setup-registry.sh
 	python3 tests/e2e/cache/run.py
 
-# The same end-to-end suite on a current BuildKit, and what only it shows (build-check
-# warnings through buildx, --print=lint): Debian trixie's Docker 26 unpacked under
-# $(CURRENT_ROOT) and started beside 20.10 by scripts/setup-docker-current.sh.
+# The same end-to-end suite on today's Docker, and what only it shows (build-check warnings
+# through buildx, --print=lint, the LLB comparison): Debian sid's Docker 28.5 (BuildKit v0.25,
+# buildx 0.29, containerd 2.1) unpacked under $(CURRENT_ROOT) and started beside 20.10 by
+# scripts/setup-docker-current.sh. With ../shared the suite runs a second time against the
+# official 1.26 frontend image on the same daemon.
 CURRENT_ROOT ?= /opt/stager-docker-current
+OFFICIAL ?= official/dockerfile:1.26.0
+SHARED ?= $(abspath ..)/shared
 .PHONY: e2e-current
 e2e-current: deps image
-	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) bash scripts/setup-docker-current.sh
+	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) OFFICIAL=$(OFFICIAL) SHARED=$(SHARED) bash scripts/setup-docker-current.sh
 	DOCKER=$(CURRENT_ROOT)/docker E2E_TAG_PREFIX=stager-e2e-current E2E_OUT=.e2e/current \
 	  python3 tests/e2e/run.py $(CASES)
+	if [ -d $(SHARED)/tools/buildkit ]; then \
+	  DOCKER=$(CURRENT_ROOT)/docker E2E_TAG_PREFIX=stager-e2e-official E2E_OUT=.e2e/official \
+	    E2E_REFERENCE=$(OFFICIAL) python3 tests/e2e/run.py $(CASES); \
+	else echo "e2e-current: the comparison with the official 1.26 frontend image is SKIPPED: no $(SHARED)/tools/buildkit"; fi
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/run.py
+	DOCKER_CURRENT=$(CURRENT_ROOT)/docker PLATFORMS_ROOT=$(PLATFORMS_ROOT) python3 tests/e2e/current/platforms.py
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
 	CORPUS=conformance DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+
+# stager on a standalone buildkitd v0.32.2 (../shared/tools/buildkit) over mutual TLS, as shared
+# CI builders run it (tests/e2e/buildkit/run.py): the e2e suite against its built-in
+# dockerfile.v0 (1.26), a dozen builds at once through two clients, the registry and local cache
+# round trip onto a second, empty buildkitd, multi-platform builds. Skipped (exit 0) without
+# ../shared.
+BUILDKITD_ROOT ?= /opt/stager-buildkitd
+PLATFORMS_ROOT ?= /opt/stager-platforms
+.PHONY: e2e-buildkit
+e2e-buildkit: deps image
+	SHARED=$(SHARED) BUILDKITD_ROOT=$(BUILDKITD_ROOT) PLATFORMS_ROOT=$(PLATFORMS_ROOT) \
+	  python3 tests/e2e/buildkit/run.py
 
 # The LLB comparison over tests/golden and BuildKit's real-world parser test files (several
 # minutes; not in `make test`).

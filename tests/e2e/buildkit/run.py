@@ -14,14 +14,15 @@ busybox is pushed there too, as the daemon's docker.io mirror. Then:
   concurrency  a dozen stager builds at once through two clients (two client certificates):
                all succeed and give identical images
   cache        the shared-builder round trip (cache.py): registry and local cache
+  buildx       docker buildx's remote driver with the client certificate (buildx.py)
   platforms    multi-platform builds (platforms.py), when QEMU runs arm64 here
 
 With no ../shared/tools/buildkit it says it skipped and exits 0.
 
 Environment: E2E_IMAGE (myorg/frontend, on DOCKER), DOCKER (/usr/bin/docker, pushes the images),
 BUILDKITD_ROOT (/opt/stager-buildkitd), BUILDKITD_PORT (18601; the empty daemon of the cache
-round trip PORT+1), E2E_TAG_PREFIX (stager-e2e: registry repositories), BK_PARTS (tls suite
-concurrency cache platforms), E2E_OUT (<repo>/.e2e; logs in .e2e/buildkit/).
+round trip PORT+1), CURRENT_ROOT (/opt/stager-docker-current: the buildx client), E2E_TAG_PREFIX (stager-e2e: registry repositories), BK_PARTS (tls suite
+concurrency cache buildx platforms), E2E_OUT (<repo>/.e2e; logs in .e2e/buildkit/).
 Output: `ok <check>` / `FAIL <check>: ...`, the suite's own lines, then `N passed, M failed`.
 """
 
@@ -40,7 +41,7 @@ import client  # noqa: E402
 from common import (IMAGE, OUT, PORT, PREFIX, REGISTRY, REPO, SHARED, harness, push,  # noqa: E402
                     sh, start_daemon)
 
-PARTS = os.environ.get("BK_PARTS", "tls suite concurrency cache platforms").split()
+PARTS = os.environ.get("BK_PARTS", "tls suite concurrency cache buildx platforms").split()
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,6 +164,9 @@ def main() -> int:
     if "cache" in PARTS:
         import cache
         checks += [(f"cache: {n}", (lambda f: lambda: f(frontend))(f)) for n, f in cache.CHECKS]
+    if "buildx" in PARTS:
+        import buildx
+        checks += [(n, (lambda f: lambda: f(frontend))(f)) for n, f in buildx.CHECKS]
     if "platforms" in PARTS:
         import multiplatform as platforms
         checks += [(f"platforms: {n}", (lambda f: lambda: f(frontend))(f)) for n, f in platforms.checks()]
