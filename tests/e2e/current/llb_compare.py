@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Is stager's LLB the official frontend's? Compared op by op, from BuildKit's own record.
 
-Every case of tests/e2e/cases is built on the current daemon (Docker 26, BuildKit v0.13, with
+Every case of tests/e2e/cases is built on the current daemon (Docker 28.5, BuildKit v0.25, with
 the containerd image store so that attestations work) twice, through its built-in Dockerfile
 frontend and through `# syntax=<image>`, with `--provenance=mode=max`: BuildKit then writes the
 LLB it solved into the SLSA provenance (`buildConfig.llbDefinition`), whoever produced it. The
@@ -24,6 +24,7 @@ RUN would have made) is skipped. `make llb-compare-corpora` runs both; they take
 they are not part of `make test`.
 
 Environment: DOCKER_CURRENT (/opt/stager-docker-current/docker), E2E_IMAGE (myorg/frontend),
+E2E_REFERENCE (a frontend image for the official side, e.g. official/dockerfile:1.26.0),
 CASES (names, default all), CORPUS (e2e|golden), VERBOSE=1 (print both definitions of
 differing cases).
 """
@@ -46,6 +47,8 @@ import run as harness  # noqa: E402  (the www server and the ssh-agent of the e2
 
 DOCKER = os.environ.get("DOCKER_CURRENT", "/opt/stager-docker-current/docker")
 IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")
+# A frontend image for the official side (the official 1.26 image), instead of the built-in one.
+REFERENCE = os.environ.get("E2E_REFERENCE", "")
 VERBOSE = os.environ.get("VERBOSE", "") not in ("", "0")
 
 
@@ -131,7 +134,8 @@ def llb_of(case: Path, syntax: bool, out: Path) -> list[dict] | str:
             args += shlex.split(line, comments=True)
     text = (case / "Dockerfile").read_text()
     df = out.with_suffix(".Dockerfile")
-    df.write_text(f"# syntax={IMAGE}\n{text}" if syntax else text)
+    reference = f"# syntax={REFERENCE}\n{text}" if REFERENCE else text
+    df.write_text(f"# syntax={IMAGE}\n{text}" if syntax else reference)
     tar = out.with_suffix(".tar")
     p = subprocess.run([DOCKER, "buildx", "build", "--progress=plain", "--provenance=mode=max",
                         "--output", f"type=oci,dest={tar}", "-f", str(df), *args, str(case)],
