@@ -48,6 +48,7 @@ demo: deps image
 
 unit:
 	cargo test --workspace
+	bash tests/scripts/debian-mirror.sh
 
 e2e: deps image
 	python3 tests/e2e/run.py $(CASES)
@@ -93,18 +94,21 @@ e2e-current: deps image
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/run.py
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker PLATFORMS_ROOT=$(PLATFORMS_ROOT) python3 tests/e2e/current/platforms.py
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+	if [ -d $(SHARED)/tools/buildkit ]; then \
+	  DOCKER_CURRENT=$(CURRENT_ROOT)/docker E2E_REFERENCE=$(OFFICIAL) python3 tests/e2e/current/llb_compare.py; fi
 	CORPUS=conformance DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
 
 # stager on a standalone buildkitd v0.32.2 (../shared/tools/buildkit) over mutual TLS, as shared
 # CI builders run it (tests/e2e/buildkit/run.py): the e2e suite against its built-in
 # dockerfile.v0 (1.26), a dozen builds at once through two clients, the registry and local cache
-# round trip onto a second, empty buildkitd, multi-platform builds. Skipped (exit 0) without
-# ../shared.
+# round trip onto a second, empty buildkitd, multi-platform builds, buildx's remote and
+# docker-container drivers (with the current Docker's buildx). Skipped (exit 0) without ../shared.
 BUILDKITD_ROOT ?= /opt/stager-buildkitd
 PLATFORMS_ROOT ?= /opt/stager-platforms
 .PHONY: e2e-buildkit
 e2e-buildkit: deps image
-	SHARED=$(SHARED) BUILDKITD_ROOT=$(BUILDKITD_ROOT) PLATFORMS_ROOT=$(PLATFORMS_ROOT) \
+	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) OFFICIAL=$(OFFICIAL) SHARED=$(SHARED) bash scripts/setup-docker-current.sh
+	SHARED=$(SHARED) CURRENT_ROOT=$(CURRENT_ROOT) BUILDKITD_ROOT=$(BUILDKITD_ROOT) PLATFORMS_ROOT=$(PLATFORMS_ROOT) \
 	  python3 tests/e2e/buildkit/run.py
 
 # The LLB comparison over tests/golden and BuildKit's real-world parser test files (several

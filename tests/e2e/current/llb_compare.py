@@ -132,7 +132,7 @@ def llb_of(case: Path, syntax: bool, out: Path) -> list[dict] | str:
     if (case / "args").exists():
         for line in (case / "args").read_text().splitlines():
             args += shlex.split(line, comments=True)
-    text = (case / "Dockerfile").read_text()
+    text = harness.with_port((case / "Dockerfile").read_text())
     df = out.with_suffix(".Dockerfile")
     reference = f"# syntax={REFERENCE}\n{text}" if REFERENCE else text
     df.write_text(f"# syntax={IMAGE}\n{text}" if syntax else reference)
