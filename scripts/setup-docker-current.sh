@@ -45,7 +45,11 @@ if [ "$(cat "$ROOT/tree/.suite" 2>/dev/null)" != "$SUITE+$RUNC_SUITE" ]; then
   debs_unpack "$ROOT/debs" "$RUNC_SUITE" amd64 "$ROOT/tree" runc
   echo "$SUITE+$RUNC_SUITE" >"$ROOT/tree/.suite"
 fi
-cp "$ROOT/tree/usr/libexec/docker/cli-plugins/docker-buildx" "$ROOT/config/cli-plugins/"
+# Replaced by rename, never rewritten in place: a build may be running it.
+if ! cmp -s "$ROOT/tree/usr/libexec/docker/cli-plugins/docker-buildx" "$ROOT/config/cli-plugins/docker-buildx"; then
+  cp "$ROOT/tree/usr/libexec/docker/cli-plugins/docker-buildx" "$ROOT/config/cli-plugins/.docker-buildx.new"
+  mv "$ROOT/config/cli-plugins/.docker-buildx.new" "$ROOT/config/cli-plugins/docker-buildx"
+fi
 
 cat > "$ROOT/docker" <<EOT
 #!/bin/sh
@@ -84,9 +88,12 @@ fi
 
 # 3. images: the same busybox and the frontend image just built for 20.10.
 want=(busybox:latest "$IMAGE")
+# Image IDs differ between the two stores (config digest there, manifest digest here): compare
+# the layers and the config instead.
+same_as() { "$1" image inspect -f '{{json .RootFS.Layers}} {{json .Config.Env}} {{json .Config.Cmd}} {{json .Config.Entrypoint}} {{json .Config.Labels}} {{json .Config.WorkingDir}}' "$2" 2>/dev/null || true; }
 for ref in "${want[@]}"; do
-  src=$("$DOCKER" image inspect -f '{{.Id}}' "$ref")
-  dst=$("$ROOT/docker" image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
+  src=$(same_as "$DOCKER" "$ref")
+  dst=$(same_as "$ROOT/docker" "$ref")
   if [ "$src" != "$dst" ]; then
     log "loading $ref"
     "$DOCKER" save "$ref" | "$ROOT/docker" load >/dev/null
