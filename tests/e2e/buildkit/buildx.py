@@ -14,7 +14,8 @@ import client
 import common
 
 CURRENT_ROOT = Path(os.environ.get("CURRENT_ROOT", "/opt/stager-docker-current"))
-BUILDER = os.environ.get("BUILDX_BUILDER", "stager-e2e-remote")
+# Not BUILDX_BUILDER: buildx reads that one itself.
+BUILDER = os.environ.get("E2E_BUILDX_NAME", "stager-e2e-remote")
 OUT = common.OUT / "buildx"
 
 DOCKERFILE = """FROM busybox AS build
