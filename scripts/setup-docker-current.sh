@@ -39,7 +39,8 @@ if [ "$(cat "$ROOT/tree/.suite" 2>/dev/null)" != "$SUITE+$RUNC_SUITE" ]; then
     kill "$(cat "$ROOT/run/dockerd.pid")" 2>/dev/null || true
     for _ in $(seq 30); do "$ROOT/docker" info >/dev/null 2>&1 || break; sleep 1; done
   fi
-  rm -rf "$ROOT/tree" && mkdir -p "$ROOT/tree"
+  # The data of another engine and containerd version is test cache only: start it anew.
+  rm -rf "$ROOT/tree" "$ROOT/data" "$ROOT/exec" && mkdir -p "$ROOT/tree" "$ROOT/data" "$ROOT/exec"
   log "unpacking docker.io, docker-cli, docker-buildx, containerd ($SUITE) and runc ($RUNC_SUITE)"
   debs_unpack "$ROOT/debs" "$SUITE" amd64 "$ROOT/tree" docker.io docker-cli docker-buildx containerd
   debs_unpack "$ROOT/debs" "$RUNC_SUITE" amd64 "$ROOT/tree" runc
