@@ -157,6 +157,17 @@ def llb_of(case: Path, syntax: bool, out: Path) -> list[dict] | str:
     return "no provenance in the output"
 
 
+def compared_here(case: Path) -> bool:
+    """A case with `expect` is compared like the others on a daemon its `expect-daemons` does not
+    name (its expectations are for an old BuildKit only)."""
+    names = case / "expect-daemons"
+    if not names.exists():
+        return False
+    version = subprocess.run([DOCKER, "version", "--format", "{{.Server.Version}}"],
+                             capture_output=True, text=True).stdout.strip()
+    return not any(f"docker-{version}".startswith(p) for p in names.read_text().split())
+
+
 def normalise(op: dict) -> dict:
     op = json.loads(json.dumps(op))
     src = (op.get("Op") or {}).get("source")
@@ -214,7 +225,7 @@ def main() -> int:
             cases = sorted(p for p in harness.CASES.iterdir() if (p / "Dockerfile").exists())
         cases = [c for c in cases if not wanted or c.name in wanted]
         for case in cases:
-            if (case / "expect").exists():
+            if (case / "expect").exists() and not compared_here(case):
                 continue
             official = llb_of(case, False, Path(tmp, f"{case.name}-builtin"))
             ours = llb_of(case, True, Path(tmp, f"{case.name}-stager"))
@@ -222,6 +233,9 @@ def main() -> int:
                 error = official if isinstance(official, str) else ours
                 if golden and isinstance(official, str):
                     skipped.append(case.name)
+                    continue
+                if case.name in allowed:
+                    print(f"known {case.name}: a build failed ({allowed[case.name]})")
                     continue
                 print(f"FAIL {case.name}: build failed: {error}")
                 failed.append(case.name)
