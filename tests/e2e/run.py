@@ -143,8 +143,8 @@ def docker_build(case: str, side: str, dockerfile: Path, context: Path, args: li
                  rawjson: bool = False) -> Build:
     """One `docker build`; with rawjson the output is BuildKit's progress stream as JSON lines."""
     tag = f"{TAG_PREFIX}/{case.lower()}:{side}"
-    progress = "--progress=rawjson" if rawjson else "--progress=plain"
-    cmd = [DOCKER, "build", "--no-cache", progress, "-f", str(dockerfile), "-t", tag,
+    shown = "--progress=rawjson" if rawjson else "--progress=plain"
+    cmd = [DOCKER, "build", "--no-cache", shown, "-f", str(dockerfile), "-t", tag,
            *args, str(context)]
     ok, output, seconds = run_build(cmd)
     log = OUT / case / f"{side}.log"
@@ -157,8 +157,6 @@ def docker_build(case: str, side: str, dockerfile: Path, context: Path, args: li
 BUILD = docker_build
 # Whether BUILD can give the rawjson progress stream; replaced together with BUILD.
 RAWJSON = has_rawjson
-# Removes a built image (nothing to do for a tarball).
-REMOVE = None
 
 
 def last_error(output: str) -> str:
@@ -455,7 +453,7 @@ def run_case(case: Case) -> Result:
     finally:
         if not KEEP:
             for b in builds:
-                (REMOVE or docker_rmi)(b)
+                docker_rmi(b)
     res.ok = not res.problems
     if res.problems:
         (case_out / "problems.txt").write_text("\n".join(res.problems) + "\n")
