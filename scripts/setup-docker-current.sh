@@ -7,7 +7,8 @@
 # busybox:latest and the frontend image from the 20.10 daemon, and, when
 # ../shared/tools/buildkit exists, the official 1.26 frontend as a gateway image ($OFFICIAL).
 #
-# Idempotent. Prints nothing on stdout. Afterwards `$ROOT/docker` is a client for it.
+# Idempotent. Prints nothing on stdout. Afterwards `$ROOT/docker` is a client for it, and
+# `$ROOT/docker-default` the same client (with buildx) for the default daemon.
 #
 # Env: ROOT (/opt/stager-docker-current), IMAGE (myorg/frontend), DOCKER (the 20.10 client),
 # SUITE (sid), RUNC_SUITE (bookworm), BRIDGE (stagerbr0), BRIDGE_CIDR (172.31.250.1/24),
@@ -58,6 +59,14 @@ export DOCKER_CONFIG=$ROOT/config
 exec $ROOT/tree/usr/bin/docker -H unix://$SOCK "\$@"
 EOT
 chmod +x "$ROOT/docker"
+# The same client and buildx on the default daemon (Docker 20.10), whose own classic client
+# cannot print BuildKit's progress as JSON: tests/e2e/run.py's E2E_RAWJSON_DOCKER.
+cat > "$ROOT/docker-default" <<EOT
+#!/bin/sh
+export DOCKER_CONFIG=$ROOT/config
+exec $ROOT/tree/usr/bin/docker -H unix:///var/run/docker.sock "\$@"
+EOT
+chmod +x "$ROOT/docker-default"
 
 # 2. the daemon, with the containerd image store (multi-platform images; provenance, which
 #    tests/e2e/current/llb_compare.py reads the solved LLB from), on a bridge of its own (no

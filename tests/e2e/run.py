@@ -27,12 +27,14 @@ Case files:
   parallel        one vertex name (a substring) per line: these vertices must all have run at
                   the same time, on each side. Read from BuildKit's progress stream
                   (`--progress=rawjson`: each vertex's started/completed time); a client without
-                  it (Docker 20.10's classic `docker build`) builds and compares the case but
-                  says the overlap was not checked.
+                  it (Docker 20.10's classic `docker build`) builds the case with
+                  E2E_RAWJSON_DOCKER (buildx 0.29 on the same daemon) or, without one, builds and
+                  compares it but says the overlap was not checked.
   needs-stager    skip the case when E2E_FRONTEND=builtin (the built-in frontend cannot do it).
 
 Environment: DOCKER (/usr/bin/docker), E2E_IMAGE (myorg/frontend), E2E_TAG_PREFIX (stager-e2e), E2E_FRONTEND (stager|builtin),
-E2E_REFERENCE (a frontend image for the builtin side), E2E_DAEMON (the name of the daemon in
+E2E_REFERENCE (a frontend image for the builtin side), E2E_RAWJSON_DOCKER (a client with buildx
+for the `parallel` cases when DOCKER has none), E2E_DAEMON (the name of the daemon in
 known-differences.txt, default docker-<server version>),
 E2E_JOBS (cases built at once, default 3), E2E_TIMEOUT (seconds per build, default 300),
 E2E_KEEP=1 (keep the images), E2E_OUT (logs, default <repo>/.e2e). Arguments: case names to run
@@ -128,15 +130,28 @@ def run_build(cmd: list[str]) -> tuple[bool, str, float]:
     return ok, output, time.monotonic() - start
 
 
-_rawjson: list[bool] = []
+# A client with buildx for the same daemon, for the cases whose progress must be read when DOCKER
+# cannot print it as JSON (Docker 20.10's classic `docker build`): scripts/setup-docker-current.sh
+# writes one ($ROOT/docker-default, the current CLI on the default socket).
+RAWJSON_DOCKER = os.environ.get("E2E_RAWJSON_DOCKER", "")
+_rawjson: list[str | None] = []
+
+
+def rawjson_client() -> str | None:
+    """The client that can print BuildKit's progress as JSON (buildx: Docker 23 and later):
+    DOCKER itself, else E2E_RAWJSON_DOCKER, else None."""
+    if not _rawjson:
+        found = None
+        for client in (DOCKER, RAWJSON_DOCKER):
+            if client and subprocess.run([client, "buildx", "version"], capture_output=True).returncode == 0:
+                found = client
+                break
+        _rawjson.append(found)
+    return _rawjson[0]
 
 
 def has_rawjson() -> bool:
-    """Whether the client can print BuildKit's progress as JSON (buildx: Docker 23 and later)."""
-    if not _rawjson:
-        probe = subprocess.run([DOCKER, "buildx", "version"], capture_output=True)
-        _rawjson.append(probe.returncode == 0)
-    return _rawjson[0]
+    return rawjson_client() is not None
 
 
 def docker_build(case: str, side: str, dockerfile: Path, context: Path, args: list[str],
@@ -144,7 +159,8 @@ def docker_build(case: str, side: str, dockerfile: Path, context: Path, args: li
     """One `docker build`; with rawjson the output is BuildKit's progress stream as JSON lines."""
     tag = f"{TAG_PREFIX}/{case.lower()}:{side}"
     shown = "--progress=rawjson" if rawjson else "--progress=plain"
-    cmd = [DOCKER, "build", "--no-cache", shown, "-f", str(dockerfile), "-t", tag,
+    client = (rawjson_client() or DOCKER) if rawjson else DOCKER
+    cmd = [client, "build", "--no-cache", shown, "-f", str(dockerfile), "-t", tag,
            *args, str(context)]
     ok, output, seconds = run_build(cmd)
     log = OUT / case / f"{side}.log"
@@ -422,8 +438,8 @@ def run_case(case: Case) -> Result:
     builds = []
     rawjson = bool(case.parallel) and RAWJSON()
     if case.parallel and not rawjson:
-        res.notes.append("overlap not checked: this client has no rawjson progress "
-                         "(Docker 20.10's classic builder); e2e-current and e2e-buildkit check it")
+        res.notes.append("overlap not checked: this client has no rawjson progress (Docker "
+                         "20.10's classic builder) and E2E_RAWJSON_DOCKER names no buildx client")
     try:
         s = BUILD(case.name, "stager", stager_dockerfile(case), case.dir, case.args, rawjson)
         res.seconds["stager"] = s.seconds
