@@ -30,7 +30,14 @@ fi
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
   mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 fi
-if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+# A registration without F (its interpreter looked up by path at each exec, so not found inside
+# containers) is replaced by ours; one with F works whatever happened to its file since.
+reg=/proc/sys/fs/binfmt_misc/qemu-aarch64
+if [ -e "$reg" ] && ! grep -q '^flags: .*F' "$reg"; then
+  log "replacing the qemu-aarch64 registration without the F flag ($(sed -n 's/^interpreter //p' "$reg"))"
+  echo -1 >"$reg"
+fi
+if [ ! -e "$reg" ]; then
   conf=$(cat "$ROOT/qemu/usr/share/qemu/binfmt.d/qemu-aarch64.conf")
   # :name:type:offset:magic:mask:interpreter:flags -- the interpreter is the unpacked one, and
   # F (fix binary) must be among the flags.
