@@ -9,6 +9,7 @@
 #                 on Docker 20.10 and on a current Docker (26, BuildKit v0.13) beside it
 #   make e2e      only the end-to-end cases (E2E_FRONTEND=builtin checks the harness itself;
 #                 CASES="a b" runs some)
+#   make e2e-impact `stager impact` predictions checked against real rebuilds
 #   make e2e-load 16 concurrent builds, 8 tenants, 100 cached rebuilds on one daemon
 #   make e2e-image the frontend image holds one static binary and nothing else
 #   make bench    benchmarks: criterion (parse + convert), then builds against the built-in
@@ -105,3 +106,10 @@ e2e-load: deps image
 .PHONY: e2e-image
 e2e-image: deps image
 	python3 scripts/check-frontend-image.py $(IMAGE)
+
+# `stager impact` against BuildKit (tests/e2e/impact/run.py): each scenario builds a project,
+# changes it, predicts every step's verdict, rebuilds with --progress=plain and compares
+# (SCENARIOS="a b" runs some). About a minute.
+.PHONY: e2e-impact
+e2e-impact: deps image
+	python3 tests/e2e/impact/run.py $(SCENARIOS)

@@ -12,6 +12,16 @@ use std::collections::BTreeSet;
 use crate::proto::pb;
 use pb::file_action::Action;
 
+/// Whose cache rules to follow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rules {
+    /// moby/buildkit v0.32.2 (Docker 29, buildx, `docker/dockerfile:1` = 1.26).
+    #[default]
+    Current,
+    /// BuildKit v0.8 (Docker 20.10): a cache mount's custom id and sharing stay in RUN keys.
+    V0_8,
+}
+
 /// What BuildKit keys one op on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CacheMap {
@@ -56,10 +66,10 @@ impl Selector {
 }
 
 /// The cache map of `op`.
-pub(crate) fn cache_map(op: &pb::Op) -> CacheMap {
+pub(crate) fn cache_map(op: &pb::Op, rules: Rules) -> CacheMap {
     let inputs = op.inputs.len();
     match &op.op {
-        Some(pb::op::Op::Exec(exec)) => exec_map(exec, op.platform.as_ref(), inputs),
+        Some(pb::op::Op::Exec(exec)) => exec_map(exec, op.platform.as_ref(), inputs, rules),
         Some(pb::op::Op::File(file)) => file_map(file, inputs),
         Some(pb::op::Op::Source(src)) => CacheMap {
             key: format!("source {:?} {:?} {:?}", src.identifier, src.attrs, op.platform),
@@ -81,7 +91,12 @@ const SECRET: i32 = pb::MountType::Secret as i32;
 const SSH: i32 = pb::MountType::Ssh as i32;
 const TMPFS: i32 = pb::MountType::Tmpfs as i32;
 
-fn exec_map(exec: &pb::ExecOp, platform: Option<&pb::Platform>, inputs: usize) -> CacheMap {
+fn exec_map(
+    exec: &pb::ExecOp,
+    platform: Option<&pb::Platform>,
+    inputs: usize,
+    rules: Rules,
+) -> CacheMap {
     let mut e = exec.clone();
     if let Some(meta) = e.meta.as_mut() {
         for h in &mut meta.extra_hosts {
@@ -92,7 +107,7 @@ fn exec_map(exec: &pb::ExecOp, platform: Option<&pb::Platform>, inputs: usize) -
     for m in &mut e.mounts {
         m.selector.clear();
         if let Some(c) = m.cache_opt.as_mut() {
-            if custom_cache_id(c, &m.dest) {
+            if rules == Rules::Current && custom_cache_id(c, &m.dest) {
                 c.id.clear();
                 c.sharing = 0;
             }
@@ -296,7 +311,7 @@ mod tests {
             output: -1,
             ..Default::default()
         };
-        let m = cache_map(&exec(vec![root(), bind], &["make"]));
+        let m = cache_map(&exec(vec![root(), bind], &["make"]), Rules::Current);
         assert!(!m.deps[0].content);
         assert!(m.deps[1].content);
         assert_eq!(m.deps[1].selectors[0].path, "/app");
@@ -324,14 +339,16 @@ mod tests {
                 output: -1,
                 ..Default::default()
             };
-            cache_map(&exec(vec![root(), bind, cache], &["make"])).key
+            let op = exec(vec![root(), bind, cache], &["make"]);
+            (cache_map(&op, Rules::Current).key, cache_map(&op, Rules::V0_8).key)
         };
         assert_eq!(with("a", "/root/.cache"), with("b", "/root/.cache"));
-        // A custom id is dropped from the key by v0.32 as well.
-        assert_eq!(with("a", "mine"), with("a", "other"));
+        // A custom id is dropped from the key by v0.32, not by v0.8.
+        assert_eq!(with("a", "mine").0, with("a", "other").0);
+        assert_ne!(with("a", "mine").1, with("a", "other").1);
         // A namespaced default id (`BUILDKIT_CACHE_MOUNT_NS`) stays in it.
-        assert_ne!(with("a", "ns//root/.cache"), with("a", "nt//root/.cache"));
-        assert_ne!(with("a", "/root/.cache"), with("a", "mine"));
+        assert_ne!(with("a", "ns//root/.cache").0, with("a", "nt//root/.cache").0);
+        assert_ne!(with("a", "/root/.cache").0, with("a", "mine").0);
     }
 
     #[test]
@@ -353,11 +370,11 @@ mod tests {
             })),
             ..Default::default()
         };
-        let (a, b) = (cache_map(&copy("/x/pkg.json")), cache_map(&copy("/y/pkg.json")));
+        let (a, b) = (cache_map(&copy("/x/pkg.json"), Rules::Current), cache_map(&copy("/y/pkg.json"), Rules::Current));
         assert_eq!(a.key, b.key);
         assert_ne!(a.deps[1], b.deps[1]);
         assert!(!a.deps[0].content && a.deps[1].content);
-        assert!(cache_map(&copy("/src/*.js")).deps[1].selectors[0].wildcard);
+        assert!(cache_map(&copy("/src/*.js"), Rules::Current).deps[1].selectors[0].wildcard);
     }
 
     #[test]

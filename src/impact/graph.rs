@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use prost::Message;
 use sha2::{Digest, Sha256};
 
-use super::cache_map::{CacheMap, cache_map};
+use super::cache_map::{CacheMap, Rules, cache_map};
 use super::Error;
 use crate::proto::pb;
 
@@ -94,7 +94,7 @@ fn digest(bytes: &[u8]) -> String {
 
 impl Graph {
     /// Reads a marshalled definition.
-    pub fn new(def: &pb::Definition) -> Result<Graph, Error> {
+    pub fn new(def: &pb::Definition, rules: Rules) -> Result<Graph, Error> {
         let mut index = BTreeMap::new();
         let mut ops = Vec::new();
         for bytes in &def.def {
@@ -127,7 +127,7 @@ impl Graph {
                 .and_then(|l| l.ranges.first())
                 .and_then(|r| r.start.as_ref())
                 .and_then(|p| u32::try_from(p.line).ok());
-            let map = cache_map(&op);
+            let map = cache_map(&op, rules);
             vertices.push(Vertex {
                 inputs,
                 name: meta.and_then(|m| m.description.get("llb.customname").cloned()),

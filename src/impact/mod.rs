@@ -28,6 +28,7 @@ mod tests;
 
 use std::collections::BTreeSet;
 
+pub use cache_map::Rules;
 pub use changes::{ChangeSet, ListFiles};
 pub use report::{Advice, Report, Stage, Step};
 pub use solve::Verdict;
@@ -55,12 +56,14 @@ pub struct Request<'a> {
     pub list_context: ListFiles<'a>,
     /// Names of build args, given or declared, to name them in reasons.
     pub build_args: BTreeSet<String>,
+    /// Whose cache rules to follow.
+    pub rules: Rules,
 }
 
 /// Predicts every step of the new build.
 pub fn predict(req: &Request<'_>) -> Result<Report, Error> {
-    let new = graph::Graph::new(req.new)?;
-    let old = graph::Graph::new(req.old)?;
+    let new = graph::Graph::new(req.new, req.rules)?;
+    let old = graph::Graph::new(req.old, req.rules)?;
     let ctx = changes::Context::new(req.changes, req.list_context);
     let outcomes = solve::solve(&new, &old, &ctx)?;
     let explainer = reason::Explainer {

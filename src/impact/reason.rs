@@ -29,10 +29,14 @@ impl Explainer<'_> {
                 }
                 _ => "same instruction, same inputs".into(),
             },
-            Cause::SameContent { input } => format!(
-                "{} re-runs, but the files this step reads from it come out the same",
-                self.name(*input)
-            ),
+            Cause::SameContent { input } => match (self.new.vertices[*input].local_name(), &nv.op.op) {
+                (Some(_), Some(pb::op::Op::Exec(_))) => "the files it mounts are unchanged".into(),
+                (Some(_), _) => "the files it copies are unchanged".into(),
+                (None, _) => format!(
+                    "{} re-runs, but the files this step reads from it come out the same",
+                    self.name(*input)
+                ),
+            },
             Cause::NoCache => "its stage is built with --no-cache".into(),
             Cause::SourceChanged => "its source changed".into(),
             Cause::OpChanged => self.op_changed(v),

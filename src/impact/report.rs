@@ -193,7 +193,8 @@ impl Report {
 
 fn label(stage: &str) -> String {
     if stage.is_empty() {
-        "(stage)".into()
+        // The official name of an unnamed first stage; BuildKit's progress leaves it out.
+        "stage-0".into()
     } else {
         stage.to_string()
     }

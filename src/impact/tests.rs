@@ -44,6 +44,16 @@ fn llb(b: &Build<'_>) -> pb::Definition {
 }
 
 fn predict_with(old: &Build<'_>, new: &Build<'_>, changed: &[&str], files: &[&str]) -> Report {
+    predict_rules(old, new, changed, files, Rules::Current)
+}
+
+fn predict_rules(
+    old: &Build<'_>,
+    new: &Build<'_>,
+    changed: &[&str],
+    files: &[&str],
+    rules: Rules,
+) -> Report {
     let (old, new) = (llb(old), llb(new));
     let changes = ChangeSet::new(changed);
     let listed: Vec<String> = files.iter().map(|s| s.to_string()).collect();
@@ -54,6 +64,7 @@ fn predict_with(old: &Build<'_>, new: &Build<'_>, changed: &[&str], files: &[&st
         changes: &changes,
         list_context: &list,
         build_args: BTreeSet::from(["V".to_string()]),
+        rules,
     })
     .expect("predict")
 }
@@ -315,8 +326,45 @@ fn json_has_steps_totals_and_first_invalidated_steps() {
     assert_eq!(j["stages"][0]["first_invalidated"]["name"], "[5/6] COPY . .");
     let text = r.text();
     assert!(
-        text.starts_with("(stage)  rebuilt [5/6] COPY . .: copies changed file src/app.js; then 1 more step after it\n"),
+        text.starts_with("stage-0  rebuilt [5/6] COPY . .: copies changed file src/app.js; then 1 more step after it\n"),
         "{text}"
     );
     assert!(text.contains("5 steps: 3 cached, 2 rebuilt, 0 depend"), "{text}");
+}
+
+#[test]
+fn custom_cache_mount_ids_are_keys_only_on_buildkit_0_8() {
+    let old = "FROM busybox\nRUN --mount=type=cache,id=a,target=/c true\n";
+    let new = "FROM busybox\nRUN --mount=type=cache,id=b,target=/c true\n";
+    let name = "[stage-0 2/2] RUN --mount=type=cache,id=b,target=/c true";
+    let r = predict_rules(&build(old), &build(new), &[], &[], Rules::Current);
+    assert_eq!(step(&r, name).verdict, Verdict::Cached);
+    let r = predict_rules(&build(old), &build(new), &[], &[], Rules::V0_8);
+    assert_eq!(step(&r, name).verdict, Verdict::Rebuilt);
+    assert_eq!(step(&r, name).reason, "its instruction changed (was `RUN --mount=type=cache,id=a,target=/c true`)");
+    // The target is in the key under both rules.
+    let moved = "FROM busybox\nRUN --mount=type=cache,id=a,target=/d true\n";
+    let r = predict_rules(&build(old), &build(moved), &[], &[], Rules::Current);
+    assert_eq!(r.count(Verdict::Rebuilt), 1);
+}
+
+#[test]
+fn no_cache_stages_rebuild() {
+    let df = "FROM busybox\nRUN true\n";
+    let old = llb(&build(df));
+    let mut new = old.clone();
+    for meta in new.metadata.values_mut() {
+        meta.ignore_cache = true;
+    }
+    let list = Vec::new;
+    let r = predict(&Request {
+        old: &old,
+        new: &new,
+        changes: &ChangeSet::default(),
+        list_context: &list,
+        build_args: BTreeSet::new(),
+        rules: Rules::Current,
+    })
+    .expect("predict");
+    assert_eq!(step(&r, "[2/2] RUN true").reason, "its stage is built with --no-cache");
 }
