@@ -30,6 +30,9 @@ pub struct Args {
     pub file: PathBuf,
 }
 
+/// The capabilities conversion asks about that BuildKit v0.8 has.
+const V0_8_CAPS: [&str; 1] = ["exec.mount.bind.readwrite-nooutput"];
+
 /// One build to convert: its Dockerfile, build args and `.dockerignore`.
 struct Build<'a> {
     bytes: &'a [u8],
@@ -112,7 +115,11 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
 }
 
 /// The LLB of one build, and the names of the build args it sees (given or declared).
-fn convert(a: &Args, b: &Build<'_>, names: &mut BTreeSet<String>) -> anyhow::Result<pb::Definition> {
+fn convert(
+    a: &Args,
+    b: &Build<'_>,
+    names: &mut BTreeSet<String>,
+) -> anyhow::Result<pb::Definition> {
     let mut opts = cli_options(&a.file, a.target.clone(), b.build_args);
     if let Some(p) = &a.platform {
         opts.target_platform = Some(Platform::parse(p)?);
@@ -130,8 +137,12 @@ fn convert(a: &Args, b: &Build<'_>, names: &mut BTreeSet<String>) -> anyhow::Res
     let plan = pipeline::plan(&parsed, &opts).map_err(|e| located(&a.file, e))?;
     let ctx = ConvertContext {
         options: &opts,
-        // Predict for a daemon with every feature: the caps change op shapes, not verdicts.
-        llb_caps: stager::convert::QUERIED_CAPS.map(String::from).into(),
+        // The daemon's features decide op shapes (`COPY --link` is a MergeOp where it has
+        // `mergeop`) and so the steps BuildKit shows.
+        llb_caps: match a.rules {
+            impact::Rules::Current => stager::convert::QUERIED_CAPS.map(String::from).into(),
+            impact::Rules::V0_8 => V0_8_CAPS.map(String::from).into(),
+        },
         source_info: Some(pb::SourceInfo {
             filename: opts.filename.clone(),
             data: b.bytes.to_vec(),

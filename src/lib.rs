@@ -19,8 +19,8 @@
 pub mod check;
 pub mod convert;
 pub mod gateway;
-pub mod impact;
 pub mod image;
+pub mod impact;
 pub mod instructions;
 pub mod lint;
 pub mod llb;

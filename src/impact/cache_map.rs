@@ -72,7 +72,10 @@ pub(crate) fn cache_map(op: &pb::Op, rules: Rules) -> CacheMap {
         Some(pb::op::Op::Exec(exec)) => exec_map(exec, op.platform.as_ref(), inputs, rules),
         Some(pb::op::Op::File(file)) => file_map(file, inputs),
         Some(pb::op::Op::Source(src)) => CacheMap {
-            key: format!("source {:?} {:?} {:?}", src.identifier, src.attrs, op.platform),
+            key: format!(
+                "source {:?} {:?} {:?}",
+                src.identifier, src.attrs, op.platform
+            ),
             deps: Vec::new(),
         },
         Some(pb::op::Op::Merge(_)) => CacheMap {
@@ -340,14 +343,20 @@ mod tests {
                 ..Default::default()
             };
             let op = exec(vec![root(), bind, cache], &["make"]);
-            (cache_map(&op, Rules::Current).key, cache_map(&op, Rules::V0_8).key)
+            (
+                cache_map(&op, Rules::Current).key,
+                cache_map(&op, Rules::V0_8).key,
+            )
         };
         assert_eq!(with("a", "/root/.cache"), with("b", "/root/.cache"));
         // A custom id is dropped from the key by v0.32, not by v0.8.
         assert_eq!(with("a", "mine").0, with("a", "other").0);
         assert_ne!(with("a", "mine").1, with("a", "other").1);
         // A namespaced default id (`BUILDKIT_CACHE_MOUNT_NS`) stays in it.
-        assert_ne!(with("a", "ns//root/.cache").0, with("a", "nt//root/.cache").0);
+        assert_ne!(
+            with("a", "ns//root/.cache").0,
+            with("a", "nt//root/.cache").0
+        );
         assert_ne!(with("a", "/root/.cache").0, with("a", "mine").0);
     }
 
@@ -370,7 +379,10 @@ mod tests {
             })),
             ..Default::default()
         };
-        let (a, b) = (cache_map(&copy("/x/pkg.json"), Rules::Current), cache_map(&copy("/y/pkg.json"), Rules::Current));
+        let (a, b) = (
+            cache_map(&copy("/x/pkg.json"), Rules::Current),
+            cache_map(&copy("/y/pkg.json"), Rules::Current),
+        );
         assert_eq!(a.key, b.key);
         assert_ne!(a.deps[1], b.deps[1]);
         assert!(!a.deps[0].content && a.deps[1].content);

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use prost::Message;
 use sha2::{Digest, Sha256};
 
-use super::cache_map::{CacheMap, Rules, cache_map};
 use super::Error;
+use super::cache_map::{CacheMap, Rules, cache_map};
 use crate::proto::pb;
 
 /// The ops of one definition, dependencies first (as marshalled).

@@ -23,20 +23,26 @@ impl Explainer<'_> {
     pub fn reason(&self, v: usize) -> String {
         let nv = &self.new.vertices[v];
         match &self.outcomes[v].cause {
-            Cause::Unchanged => match nv.op.op {
-                Some(pb::op::Op::File(_)) if self.reads_context(v) => {
+            Cause::Unchanged => match (self.remote_input(v), &nv.op.op) {
+                // BuildKit keys a URL or git source on what it fetches: unknown offline.
+                (Some(id), _) => format!("same instruction, if {id} still serves the same content"),
+                (None, Some(pb::op::Op::File(_))) if self.reads_context(v) => {
                     "the files it copies are unchanged".into()
                 }
                 _ => "same instruction, same inputs".into(),
             },
-            Cause::SameContent { input } => match (self.new.vertices[*input].local_name(), &nv.op.op) {
-                (Some(_), Some(pb::op::Op::Exec(_))) => "the files it mounts are unchanged".into(),
-                (Some(_), _) => "the files it copies are unchanged".into(),
-                (None, _) => format!(
-                    "{} re-runs, but the files this step reads from it come out the same",
-                    self.name(*input)
-                ),
-            },
+            Cause::SameContent { input } => {
+                match (self.new.vertices[*input].local_name(), &nv.op.op) {
+                    (Some(_), Some(pb::op::Op::Exec(_))) => {
+                        "the files it mounts are unchanged".into()
+                    }
+                    (Some(_), _) => "the files it copies are unchanged".into(),
+                    (None, _) => format!(
+                        "{} re-runs, but the files this step reads from it come out the same",
+                        self.name(*input)
+                    ),
+                }
+            }
             Cause::NoCache => "its stage is built with --no-cache".into(),
             Cause::SourceChanged => "its source changed".into(),
             Cause::OpChanged => self.op_changed(v),
@@ -70,10 +76,9 @@ impl Explainer<'_> {
                     self.name(*via)
                 )
             }
-            Cause::Waits { input } => format!(
-                "follows {}: cached only if it is",
-                self.name(*input)
-            ),
+            Cause::Waits { input } => {
+                format!("follows {}: cached only if it is", self.name(*input))
+            }
             Cause::NamedContext { name } => {
                 format!("reads the local context `{name}`, whose changes are not known")
             }
@@ -90,8 +95,16 @@ impl Explainer<'_> {
         }
     }
 
+    /// An http(s) or git source among the op's inputs.
+    fn remote_input(&self, v: usize) -> Option<&str> {
+        (self.new.vertices[v].inputs.iter())
+            .filter_map(|(i, _)| self.new.vertices[*i].identifier())
+            .find(|id| id.starts_with("http") || id.starts_with("git://"))
+    }
+
     fn reads_context(&self, v: usize) -> bool {
-        (self.new.vertices[v].inputs.iter()).any(|(i, _)| self.new.vertices[*i].local_name().is_some())
+        (self.new.vertices[v].inputs.iter())
+            .any(|(i, _)| self.new.vertices[*i].local_name().is_some())
     }
 
     /// What changed in op `v` itself, against its counterpart in the last build.
@@ -143,7 +156,10 @@ impl Explainer<'_> {
                 show(new.get(*k))
             );
         }
-        let (ma, mb) = (a.meta.clone().unwrap_or_default(), b.meta.clone().unwrap_or_default());
+        let (ma, mb) = (
+            a.meta.clone().unwrap_or_default(),
+            b.meta.clone().unwrap_or_default(),
+        );
         if ma.cwd != mb.cwd {
             return format!("its working directory changed ({} -> {})", mb.cwd, ma.cwd);
         }

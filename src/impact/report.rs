@@ -155,7 +155,12 @@ impl Report {
     /// The text form: one line per stage, then totals and advice.
     pub fn text(&self) -> String {
         let mut out = String::new();
-        let width = self.stages.iter().map(|s| label(&s.name).len()).max().unwrap_or(0);
+        let width = self
+            .stages
+            .iter()
+            .map(|s| label(&s.name).len())
+            .max()
+            .unwrap_or(0);
         for s in &self.stages {
             let name = label(&s.name);
             let _ = match s.first {
@@ -221,10 +226,13 @@ fn advice(ex: &Explainer<'_>, order: &[usize]) -> Vec<Advice> {
             continue;
         };
         // The script of `sh -c SCRIPT`, else the command line.
-        let script = exec.meta.as_ref().map_or(String::new(), |m| match m.args.as_slice() {
-            [_, c, script, ..] if c == "-c" => script.clone(),
-            args => args.join(" "),
-        });
+        let script = exec
+            .meta
+            .as_ref()
+            .map_or(String::new(), |m| match m.args.as_slice() {
+                [_, c, script, ..] if c == "-c" => script.clone(),
+                args => args.join(" "),
+            });
         let Some((install, manifests)) = crate::check::advice::dependency_install_in(&script)
         else {
             continue;
@@ -237,7 +245,10 @@ fn advice(ex: &Explainer<'_>, order: &[usize]) -> Vec<Advice> {
         let Cause::Files { files, .. } = &ex.outcomes[at].cause else {
             continue;
         };
-        let sources: Vec<&String> = files.iter().filter(|f| !is_manifest(f, manifests)).collect();
+        let sources: Vec<&String> = files
+            .iter()
+            .filter(|f| !is_manifest(f, manifests))
+            .collect();
         if sources.is_empty() || seen.insert(at, ()).is_some() {
             continue;
         }

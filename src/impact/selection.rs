@@ -103,11 +103,7 @@ pub(crate) fn selects(sel: &Selector, file: &str) -> bool {
     let want: Vec<&str> = sel.path.split('/').filter(|c| !c.is_empty()).collect();
     let have: Vec<&str> = file.split('/').filter(|c| !c.is_empty()).collect();
     let same = |w: &str, h: &str| {
-        if sel.wildcard {
-            glob_str(w, h)
-        } else {
-            w == h
-        }
+        if sel.wildcard { glob_str(w, h) } else { w == h }
     };
     if have.len() < want.len() {
         return have.iter().zip(&want).all(|(h, w)| same(w, h));

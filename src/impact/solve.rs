@@ -270,7 +270,13 @@ impl Solver<'_> {
 
     /// A file op's output at `sels`: what its base inputs hold there, and what its copies put
     /// there.
-    fn file_content(&self, nu: &Vertex, or: &Vertex, file: &pb::FileOp, sels: &[Selector]) -> Content {
+    fn file_content(
+        &self,
+        nu: &Vertex,
+        or: &Vertex,
+        file: &pb::FileOp,
+        sels: &[Selector],
+    ) -> Content {
         let n = nu.inputs.len() as i64;
         let mut parts = Vec::new();
         let mut bases = BTreeSet::new();
@@ -293,20 +299,22 @@ impl Solver<'_> {
                 exclude: copy.exclude_patterns.clone(),
             };
             let from_context = self.new.vertices[nu.inputs[i].0].local_name() == Some(CONTEXT);
-            parts.push(match self.content(nu.inputs[i].0, or.inputs[i].0, &[src.clone()]) {
-                // Changed files that land outside the selection leave it as it was.
-                Content::Differs(files) if from_context && !src.wildcard => {
-                    let landed: Vec<String> = (files.into_iter())
-                        .filter(|f| overlaps(sels, &landing(f, copy, &src.path)))
-                        .collect();
-                    if landed.is_empty() {
-                        Content::Same
-                    } else {
-                        Content::Differs(landed)
+            parts.push(
+                match self.content(nu.inputs[i].0, or.inputs[i].0, &[src.clone()]) {
+                    // Changed files that land outside the selection leave it as it was.
+                    Content::Differs(files) if from_context && !src.wildcard => {
+                        let landed: Vec<String> = (files.into_iter())
+                            .filter(|f| overlaps(sels, &landing(f, copy, &src.path)))
+                            .collect();
+                        if landed.is_empty() {
+                            Content::Same
+                        } else {
+                            Content::Differs(landed)
+                        }
                     }
-                }
-                other => other,
-            });
+                    other => other,
+                },
+            );
         }
         combine(parts.into_iter())
     }

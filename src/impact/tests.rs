@@ -102,13 +102,19 @@ fn source_edit_keeps_the_install_cached() {
         verdicts(&r),
         [
             ("[2/6] WORKDIR /app".into(), "cached"),
-            ("[3/6] COPY package.json package-lock.json ./".into(), "cached"),
+            (
+                "[3/6] COPY package.json package-lock.json ./".into(),
+                "cached"
+            ),
             ("[4/6] RUN npm ci".into(), "cached"),
             ("[5/6] COPY . .".into(), "rebuilt"),
             ("[6/6] RUN npm run build".into(), "rebuilt"),
         ]
     );
-    assert_eq!(step(&r, "[5/6] COPY . .").reason, "copies changed file src/app.js");
+    assert_eq!(
+        step(&r, "[5/6] COPY . .").reason,
+        "copies changed file src/app.js"
+    );
     assert_eq!(
         step(&r, "[6/6] RUN npm run build").reason,
         "follows `[5/6] COPY . .`, which is rebuilt"
@@ -139,7 +145,11 @@ fn whole_context_before_install_gets_advice() {
     assert_eq!(r.advice.len(), 1);
     assert_eq!(r.advice[0].rule, "CopyContextBeforeInstall");
     assert_eq!(r.advice[0].line, Some(3));
-    assert!(r.advice[0].message.contains("src/app.js"), "{}", r.advice[0].message);
+    assert!(
+        r.advice[0].message.contains("src/app.js"),
+        "{}",
+        r.advice[0].message
+    );
 }
 
 #[test]
@@ -164,7 +174,10 @@ fn dockerignore_edit_counts_files_that_enter_the_context() {
     };
     let r = predict_with(&old, &build(NODE), &[], &["docs/a.md", "package.json"]);
     assert_eq!(step(&r, "[5/6] COPY . .").verdict, Verdict::Rebuilt);
-    assert_eq!(step(&r, "[5/6] COPY . .").reason, "copies changed file docs/a.md");
+    assert_eq!(
+        step(&r, "[5/6] COPY . .").reason,
+        "copies changed file docs/a.md"
+    );
     assert_eq!(step(&r, "[4/6] RUN npm ci").verdict, Verdict::Cached);
 }
 
@@ -198,7 +211,10 @@ fn build_args_reach_run_only_after_their_arg_line() {
         args: &[("V", "1"), ("OTHER", "x")],
         ..build(df)
     };
-    assert_eq!(predict_with(&old, &new, &[], &[]).count(Verdict::Rebuilt), 0);
+    assert_eq!(
+        predict_with(&old, &new, &[], &[]).count(Verdict::Rebuilt),
+        0
+    );
 }
 
 #[test]
@@ -222,7 +238,10 @@ fn edited_line_and_steps_before_it() {
     let longer = "FROM busybox\nRUN echo a\nRUN echo b\nRUN echo c\nRUN echo d\n";
     let r = predict_with(&build(old), &build(longer), &[], &[]);
     assert_eq!(r.count(Verdict::Cached), 3);
-    assert_eq!(step(&r, "[5/5] RUN echo d").reason, "a new step: the last build had no such step");
+    assert_eq!(
+        step(&r, "[5/5] RUN echo d").reason,
+        "a new step: the last build had no such step"
+    );
 }
 
 const STAGES: &str = "FROM busybox AS a
@@ -244,24 +263,37 @@ fn a_file_read_by_one_stage_leaves_the_others_cached() {
     let r = predict_same(STAGES, &["b.txt"]);
     assert_eq!(step(&r, "[a 2/2] COPY a.txt /a/").verdict, Verdict::Cached);
     assert_eq!(step(&r, "[b 2/2] COPY b.txt /b/").verdict, Verdict::Rebuilt);
-    assert_eq!(step(&r, "[stage-3 2/5] COPY --from=a /a /a").verdict, Verdict::Cached);
+    assert_eq!(
+        step(&r, "[stage-3 2/5] COPY --from=a /a /a").verdict,
+        Verdict::Cached
+    );
     let from_b = step(&r, "[stage-3 3/5] COPY --from=b /b/b.txt /b.txt");
     assert_eq!(from_b.verdict, Verdict::Rebuilt);
     assert_eq!(
         from_b.reason,
         "copies from `[b 2/2] COPY b.txt /b/`, changed by file b.txt"
     );
-    assert_eq!(step(&r, "[stage-3 5/5] RUN ls /out").verdict, Verdict::Rebuilt);
+    assert_eq!(
+        step(&r, "[stage-3 5/5] RUN ls /out").verdict,
+        Verdict::Rebuilt
+    );
 }
 
 #[test]
 fn copy_from_a_stage_that_reruns_depends() {
     let r = predict_same(STAGES, &["src/main.c"]);
     assert_eq!(step(&r, "[build 3/3] RUN make").verdict, Verdict::Rebuilt);
-    assert_eq!(step(&r, "[stage-3 3/5] COPY --from=b /b/b.txt /b.txt").verdict, Verdict::Cached);
+    assert_eq!(
+        step(&r, "[stage-3 3/5] COPY --from=b /b/b.txt /b.txt").verdict,
+        Verdict::Cached
+    );
     let out = step(&r, "[stage-3 4/5] COPY --from=build /out /out");
     assert_eq!(out.verdict, Verdict::Depends);
-    assert!(out.reason.contains("`[build 3/3] RUN make`"), "{}", out.reason);
+    assert!(
+        out.reason.contains("`[build 3/3] RUN make`"),
+        "{}",
+        out.reason
+    );
     let after = step(&r, "[stage-3 5/5] RUN ls /out");
     assert_eq!(after.verdict, Verdict::Depends);
     assert_eq!(r.stages.last().map(|s| s.after), Some(1));
@@ -280,7 +312,10 @@ RUN echo install
     let copy = step(&r, "[stage-1 2/3] COPY --from=src /src/package.json /app/");
     assert_eq!(copy.verdict, Verdict::Cached);
     assert!(copy.reason.contains("come out the same"), "{}", copy.reason);
-    assert_eq!(step(&r, "[stage-1 3/3] RUN echo install").verdict, Verdict::Cached);
+    assert_eq!(
+        step(&r, "[stage-1 3/3] RUN echo install").verdict,
+        Verdict::Cached
+    );
     let r = predict_same(df, &["package.json"]);
     assert_eq!(
         step(&r, "[stage-1 2/3] COPY --from=src /src/package.json /app/").verdict,
@@ -299,11 +334,20 @@ RUN --mount=from=tool,source=/out,target=/t cat /t
     let r = predict_same(df, &["main.go"]);
     assert_eq!(r.count(Verdict::Cached), 3, "{:#?}", r.steps);
     let r = predict_same(df, &["go.mod"]);
-    let run = step(&r, "[stage-1 2/3] RUN --mount=type=bind,source=go.mod,target=/go.mod cat /go.mod");
-    assert_eq!((run.verdict, run.reason.as_str()), (Verdict::Rebuilt, "mounts changed file go.mod"));
+    let run = step(
+        &r,
+        "[stage-1 2/3] RUN --mount=type=bind,source=go.mod,target=/go.mod cat /go.mod",
+    );
+    assert_eq!(
+        (run.verdict, run.reason.as_str()),
+        (Verdict::Rebuilt, "mounts changed file go.mod")
+    );
     let edited = df.replace("echo tool", "echo tool2");
     let r = predict_with(&build(df), &build(&edited), &[], &[]);
-    let mounted = step(&r, "[stage-1 3/3] RUN --mount=from=tool,source=/out,target=/t cat /t");
+    let mounted = step(
+        &r,
+        "[stage-1 3/3] RUN --mount=from=tool,source=/out,target=/t cat /t",
+    );
     assert_eq!(mounted.verdict, Verdict::Depends);
 }
 
@@ -323,13 +367,19 @@ fn json_has_steps_totals_and_first_invalidated_steps() {
     assert_eq!(j["steps"][3]["verdict"], "rebuilt");
     assert_eq!(j["steps"][3]["line"], 5);
     assert_eq!(j["totals"]["rebuilt"], 2);
-    assert_eq!(j["stages"][0]["first_invalidated"]["name"], "[5/6] COPY . .");
+    assert_eq!(
+        j["stages"][0]["first_invalidated"]["name"],
+        "[5/6] COPY . ."
+    );
     let text = r.text();
     assert!(
         text.starts_with("stage-0  rebuilt [5/6] COPY . .: copies changed file src/app.js; then 1 more step after it\n"),
         "{text}"
     );
-    assert!(text.contains("5 steps: 3 cached, 2 rebuilt, 0 depend"), "{text}");
+    assert!(
+        text.contains("5 steps: 3 cached, 2 rebuilt, 0 depend"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -341,7 +391,10 @@ fn custom_cache_mount_ids_are_keys_only_on_buildkit_0_8() {
     assert_eq!(step(&r, name).verdict, Verdict::Cached);
     let r = predict_rules(&build(old), &build(new), &[], &[], Rules::V0_8);
     assert_eq!(step(&r, name).verdict, Verdict::Rebuilt);
-    assert_eq!(step(&r, name).reason, "its instruction changed (was `RUN --mount=type=cache,id=a,target=/c true`)");
+    assert_eq!(
+        step(&r, name).reason,
+        "its instruction changed (was `RUN --mount=type=cache,id=a,target=/c true`)"
+    );
     // The target is in the key under both rules.
     let moved = "FROM busybox\nRUN --mount=type=cache,id=a,target=/d true\n";
     let r = predict_rules(&build(old), &build(moved), &[], &[], Rules::Current);
@@ -366,5 +419,20 @@ fn no_cache_stages_rebuild() {
         rules: Rules::Current,
     })
     .expect("predict");
-    assert_eq!(step(&r, "[2/2] RUN true").reason, "its stage is built with --no-cache");
+    assert_eq!(
+        step(&r, "[2/2] RUN true").reason,
+        "its stage is built with --no-cache"
+    );
+}
+
+#[test]
+fn remote_sources_are_assumed_to_serve_the_same_content() {
+    let df = "FROM busybox\nADD https://example.com/a.tgz /a.tgz\n";
+    let r = predict_same(df, &[]);
+    let add = step(&r, "[2/2] ADD https://example.com/a.tgz /a.tgz");
+    assert_eq!(add.verdict, Verdict::Cached);
+    assert_eq!(
+        add.reason,
+        "same instruction, if https://example.com/a.tgz still serves the same content"
+    );
 }

@@ -231,6 +231,20 @@ RUN --mount=type=cache,id=one,target=/cache echo x > /x
             {}, edit_dockerfile("id=one", "id=two"),
             differs={"[stage-0 3/3] RUN --mount=type=cache,id=two,target=/cache echo x > /x": ("rebuilt", "cached")}),
         Scenario(
+            # a MergeOp layer where the daemon has mergeop, a plain copy on v0.8
+            "copy-link",
+            """FROM busybox
+RUN echo {nonce} > /nonce
+COPY --link a.txt /a/
+COPY --link b.txt /b/
+RUN cat /a/a.txt /b/b.txt > /ab
+""",
+            {"a.txt": "a\n", "b.txt": "b\n"},
+            lambda c: write(c, "b.txt", "b2\n"), changed=["b.txt"],
+            expect={"[3/5] COPY --link a.txt /a/": "cached",
+                    "[4/5] COPY --link b.txt /b/": "rebuilt",
+                    "[5/5] RUN cat /a/a.txt /b/b.txt > /ab": "rebuilt"}),
+        Scenario(
             "bind-mounts",
             """FROM busybox AS tool
 RUN echo {nonce} > /nonce
