@@ -66,10 +66,10 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     }
     let old_bytes = old_bytes.unwrap_or_else(|| bytes.clone());
     // The Dockerfile is a context file like any other when it lies in the context.
-    if old_bytes != bytes {
-        if let Some(rel) = relative(&a.file, &dir) {
-            changes.insert(&rel);
-        }
+    if old_bytes != bytes
+        && let Some(rel) = relative(&a.file, &dir)
+    {
+        changes.insert(&rel);
     }
     let old_args = if a.old_build_args.is_empty() {
         &a.build_args

@@ -109,25 +109,25 @@ fn exec_map(
     }
     for m in &mut e.mounts {
         m.selector.clear();
-        if let Some(c) = m.cache_opt.as_mut() {
-            if rules == Rules::Current && custom_cache_id(c, &m.dest) {
-                c.id.clear();
-                c.sharing = 0;
-            }
+        if let Some(c) = m.cache_opt.as_mut()
+            && rules == Rules::Current
+            && custom_cache_id(c, &m.dest)
+        {
+            c.id.clear();
+            c.sharing = 0;
         }
     }
     // BuildKit keeps the key of a plain RUN what it was before mounts entered keys at all.
-    if let [m] = e.mounts.as_slice() {
-        if m.dest == "/"
-            && !m.readonly
-            && m.mount_type == BIND
-            && m.cache_opt.is_none()
-            && m.ssh_opt.is_none()
-            && m.secret_opt.is_none()
-            && m.result_id.is_empty()
-        {
-            e.mounts.clear();
-        }
+    if let [m] = e.mounts.as_slice()
+        && m.dest == "/"
+        && !m.readonly
+        && m.mount_type == BIND
+        && m.cache_opt.is_none()
+        && m.ssh_opt.is_none()
+        && m.secret_opt.is_none()
+        && m.result_id.is_empty()
+    {
+        e.mounts.clear();
     }
     let platform = platform.map_or("default".to_string(), |p| {
         format!(
@@ -223,13 +223,11 @@ fn owner(chown: Option<&pb::ChownOpt>, selectors: &mut [Vec<Selector>]) {
         if let Some(pb::UserOpt {
             user: Some(pb::user_opt::User::ByName(named)),
         }) = opt
-        {
-            if let Some(list) = usize::try_from(named.input)
+            && let Some(list) = usize::try_from(named.input)
                 .ok()
                 .and_then(|i| selectors.get_mut(i))
-            {
-                list.push(Selector::plain(file));
-            }
+        {
+            list.push(Selector::plain(file));
         }
     }
 }

@@ -300,7 +300,7 @@ impl Solver<'_> {
             };
             let from_context = self.new.vertices[nu.inputs[i].0].local_name() == Some(CONTEXT);
             parts.push(
-                match self.content(nu.inputs[i].0, or.inputs[i].0, &[src.clone()]) {
+                match self.content(nu.inputs[i].0, or.inputs[i].0, std::slice::from_ref(&src)) {
                     // Changed files that land outside the selection leave it as it was.
                     Content::Differs(files) if from_context && !src.wildcard => {
                         let landed: Vec<String> = (files.into_iter())
