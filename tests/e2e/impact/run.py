@@ -162,6 +162,48 @@ def scenarios() -> list[Scenario]:
             expect={"[5/7] RUN cp package.json /deps.installed": "cached",
                     "[6/7] COPY . .": "rebuilt"}),
         Scenario(
+            # the .dockerignore of the last build comes from git: debug.log now enters the context
+            "dockerignore-edit", NODE,
+            {**NODE_FILES, ".dockerignore": "*.log\n.dockerignore\nDockerfile\n.git\n"},
+            lambda c: write(c, ".dockerignore", ".dockerignore\nDockerfile\n.git\n"), git=True,
+            expect={"[4/7] COPY package.json ./": "cached",
+                    "[6/7] COPY . .": "rebuilt"}),
+        Scenario(
+            "wildcard",
+            """FROM busybox
+RUN echo {nonce} > /nonce
+COPY src/*.js /app/
+COPY src/*.ts /types/
+""",
+            {"src/a.js": "a\n", "src/b.ts": "b\n"},
+            lambda c: write(c, "src/c.ts", "c\n"), changed=["src/c.ts"],
+            expect={"[3/4] COPY src/*.js /app/": "cached",
+                    "[4/4] COPY src/*.ts /types/": "rebuilt"}),
+        Scenario(
+            "env-and-workdir-edit",
+            """FROM busybox
+RUN echo {nonce} > /nonce
+ENV A=1
+RUN echo a > /a
+WORKDIR /w
+RUN pwd > /pwd
+""",
+            {}, edit_dockerfile("WORKDIR /w", "WORKDIR /v"),
+            expect={"[3/5] RUN echo a > /a": "cached",
+                    "[4/5] WORKDIR /v": "rebuilt",
+                    "[5/5] RUN pwd > /pwd": "rebuilt"}),
+        Scenario(
+            "env-edit",
+            """FROM busybox
+RUN echo {nonce} > /nonce
+RUN echo a > /a
+ENV A=1
+RUN echo b > /b
+""",
+            {}, edit_dockerfile("ENV A=1", "ENV A=2"),
+            expect={"[3/4] RUN echo a > /a": "cached",
+                    "[4/4] RUN echo b > /b": "rebuilt"}),
+        Scenario(
             "build-arg",
             """FROM busybox
 RUN echo {nonce} > /nonce
