@@ -16,7 +16,8 @@ use crate::proto::pb;
 pub struct Step {
     /// The progress name, e.g. `[deps 4/6] RUN npm ci`.
     pub name: String,
-    /// The stage label of the name (`deps`, `stage-2`; `""` for a single unnamed stage).
+    /// The stage label of the name (`deps`, `stage-2`; `stage-0` for a single unnamed stage,
+    /// whose progress names carry no label).
     pub stage: String,
     /// Its step number in the stage.
     pub number: u32,
@@ -79,7 +80,7 @@ impl Report {
                 let (stage, number) = nv.stage_step()?;
                 Some(Step {
                     name: nv.name.clone()?,
-                    stage: stage.to_string(),
+                    stage: label(stage),
                     number,
                     verdict: ex.outcomes[v].verdict,
                     reason: ex.reason(v),
@@ -89,17 +90,16 @@ impl Report {
             .collect();
         let mut stages: Vec<Stage> = Vec::new();
         for (i, step) in steps.iter().enumerate() {
-            let stage = match stages.iter_mut().find(|s| s.name == step.stage) {
-                Some(s) => s,
-                None => {
-                    stages.push(Stage {
-                        name: step.stage.clone(),
-                        steps: 0,
-                        first: None,
-                        after: 0,
-                    });
-                    stages.last_mut().expect("just pushed")
-                }
+            if !stages.iter().any(|s| s.name == step.stage) {
+                stages.push(Stage {
+                    name: step.stage.clone(),
+                    steps: 0,
+                    first: None,
+                    after: 0,
+                });
+            }
+            let Some(stage) = stages.iter_mut().find(|s| s.name == step.stage) else {
+                continue;
             };
             stage.steps += 1;
             if step.verdict != Verdict::Cached {

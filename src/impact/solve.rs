@@ -205,8 +205,8 @@ impl Solver<'_> {
         if fast == Tri::Yes {
             return (Tri::Yes, None);
         }
-        let dep = &self.new.vertices[v].map.deps[i];
-        let slow = if dep.content {
+        let dep = self.new.vertices[v].map.deps.get(i);
+        let slow = if let Some(dep) = dep.filter(|d| d.content) {
             match self.content(u, ru, &dep.selectors) {
                 Content::Same => (Tri::Yes, Cause::SameContent { input: u }),
                 Content::Differs(files) => (Tri::No, Cause::Files { input: u, files }),

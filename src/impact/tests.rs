@@ -436,3 +436,57 @@ fn remote_sources_are_assumed_to_serve_the_same_content() {
         "same instruction, if https://example.com/a.tgz still serves the same content"
     );
 }
+
+#[test]
+fn malformed_definitions_are_errors_not_panics() {
+    use prost::Message;
+    let source = pb::Op {
+        op: Some(pb::op::Op::Source(pb::SourceOp {
+            identifier: "docker-image://busybox".into(),
+            attrs: Default::default(),
+        })),
+        ..Default::default()
+    };
+    let bytes = source.encode_to_vec();
+    let digest = {
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("sha256:{hex}")
+    };
+    // A source op with an input, and an op whose input is missing.
+    let odd = pb::Op {
+        inputs: vec![pb::Input { digest, index: 0 }],
+        ..source.clone()
+    };
+    let def = pb::Definition {
+        def: vec![bytes, odd.encode_to_vec()],
+        ..Default::default()
+    };
+    let list = Vec::new;
+    let changes = ChangeSet::default();
+    let request = |old: &pb::Definition, new: &pb::Definition| {
+        predict(&Request {
+            old,
+            new,
+            changes: &changes,
+            list_context: &list,
+            build_args: BTreeSet::new(),
+            rules: Rules::Current,
+        })
+        .map(|r| r.steps.len())
+    };
+    assert_eq!(request(&def, &def).ok(), Some(0));
+    let missing = pb::Definition {
+        def: vec![odd.encode_to_vec()],
+        ..Default::default()
+    };
+    assert!(request(&def, &missing).is_err());
+    let garbage = pb::Definition {
+        def: vec![vec![0xff, 0xff, 0xff]],
+        ..Default::default()
+    };
+    assert!(request(&garbage, &def).is_err());
+}
