@@ -189,7 +189,12 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
         bail!(
             "git {} failed: {}",
             args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
+            // git prints its whole usage after the reason.
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
         );
     }
     Ok(out.stdout)

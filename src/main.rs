@@ -136,8 +136,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = BuildKit::Current)]
         buildkit: BuildKit,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
-        format: TextFormat,
+        #[arg(long, value_enum, default_value_t = ImpactFormat::Text)]
+        format: ImpactFormat,
         /// The Dockerfile.
         file: PathBuf,
     },
@@ -172,6 +172,14 @@ enum GraphFormat {
     /// A Mermaid flowchart.
     Mermaid,
     /// Machine-readable.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImpactFormat {
+    /// Per stage the first step not cached, totals, advice.
+    Text,
+    /// Every step with its verdict, reason and line; totals; stages; advice.
     Json,
 }
 
@@ -257,7 +265,7 @@ fn main() -> ExitCode {
                 BuildKit::Current => stager::impact::Rules::Current,
                 BuildKit::V0_8 => stager::impact::Rules::V0_8,
             },
-            json: format == TextFormat::Json,
+            json: matches!(format, ImpactFormat::Json),
             file,
         })),
         Command::Targets { format, file } => finish(introspect(&file, None, &[], |p| {
