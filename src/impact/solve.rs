@@ -302,9 +302,9 @@ impl Solver<'_> {
             parts.push(
                 match self.content(nu.inputs[i].0, or.inputs[i].0, std::slice::from_ref(&src)) {
                     // Changed files that land outside the selection leave it as it was.
-                    Content::Differs(files) if from_context && !src.wildcard => {
+                    Content::Differs(files) if from_context => {
                         let landed: Vec<String> = (files.into_iter())
-                            .filter(|f| overlaps(sels, &landing(f, copy, &src.path)))
+                            .filter(|f| overlaps(sels, &landing(f, copy, &matched(f, &src))))
                             .collect();
                         if landed.is_empty() {
                             Content::Same
@@ -357,6 +357,20 @@ fn overlaps(sels: &[Selector], path: &str) -> bool {
     let under = |a: &str, b: &str| a == b || b == "/" || a.starts_with(&format!("{b}/"));
     sels.iter()
         .any(|s| s.wildcard || under(&s.path, &p) || under(&p, &s.path))
+}
+
+/// The source path `file` is copied under: the path itself, or for a wildcard the match
+/// (its first components), which a copy treats as if it had been named.
+fn matched(file: &str, src: &Selector) -> String {
+    if !src.wildcard {
+        return src.path.clone();
+    }
+    let depth = src.path.split('/').filter(|c| !c.is_empty()).count();
+    let parts: Vec<&str> = file.split('/').filter(|c| !c.is_empty()).collect();
+    if parts.len() < depth {
+        return src.path.clone();
+    }
+    format!("/{}", parts[..depth].join("/"))
 }
 
 /// Where context file `file` ends up when `copy` copies `src` (Dockerfile COPY semantics:

@@ -490,3 +490,21 @@ fn malformed_definitions_are_errors_not_panics() {
     };
     assert!(request(&garbage, &def).is_err());
 }
+
+#[test]
+fn copy_from_a_wildcard_copy_follows_each_match() {
+    let df = "FROM busybox AS src
+COPY *.json /src/
+FROM busybox
+COPY --from=src /src/package.json /app/
+";
+    let r = predict_same(df, &["tsconfig.json"]);
+    assert_eq!(
+        step(&r, "[src 2/2] COPY *.json /src/").verdict,
+        Verdict::Rebuilt
+    );
+    let copy = "[stage-1 2/2] COPY --from=src /src/package.json /app/";
+    assert_eq!(step(&r, copy).verdict, Verdict::Cached);
+    let r = predict_same(df, &["package.json"]);
+    assert_eq!(step(&r, copy).verdict, Verdict::Rebuilt);
+}

@@ -287,6 +287,22 @@ RUN cat /a/a.txt /b/b.txt > /ab
                     "[4/5] COPY --link b.txt /b/": "rebuilt",
                     "[5/5] RUN cat /a/a.txt /b/b.txt > /ab": "rebuilt"}),
         Scenario(
+            # the wildcard stage re-runs for tsconfig.json; the one file taken from it is the same
+            "copy-from-wildcard-stage",
+            """FROM busybox AS manifests
+RUN echo {nonce} > /nonce
+COPY *.json /m/
+FROM busybox
+RUN echo {nonce} > /nonce
+COPY --from=manifests /m/package.json /app/
+RUN cat /app/package.json > /deps
+""",
+            {"package.json": "{}\n", "tsconfig.json": "{}\n"},
+            lambda c: write(c, "tsconfig.json", '{"strict": true}\n'), changed=["tsconfig.json"],
+            expect={"[manifests 3/3] COPY *.json /m/": "rebuilt",
+                    "[stage-1 3/4] COPY --from=manifests /m/package.json /app/": "cached",
+                    "[stage-1 4/4] RUN cat /app/package.json > /deps": "cached"}),
+        Scenario(
             "bind-mounts",
             """FROM busybox AS tool
 RUN echo {nonce} > /nonce
