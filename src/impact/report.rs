@@ -66,8 +66,9 @@ pub struct Report {
 
 impl Report {
     pub(crate) fn new(ex: &Explainer<'_>) -> Report {
+        let links = link_layers(ex);
         let mut order: Vec<usize> = (0..ex.new.vertices.len())
-            .filter(|v| ex.new.vertices[*v].is_step())
+            .filter(|v| ex.new.vertices[*v].is_step() && !links.values().any(|l| l == v))
             .collect();
         order.sort_by_key(|v| {
             let nv = &ex.new.vertices[*v];
@@ -78,12 +79,24 @@ impl Report {
             .filter_map(|&v| {
                 let nv = &ex.new.vertices[v];
                 let (stage, number) = nv.stage_step()?;
+                let (mut verdict, mut reason) = (ex.outcomes[v].verdict, ex.reason(v));
+                // BuildKit shows a --link copy and the MergeOp stacking it as one progress group,
+                // which runs when either does.
+                if let Some(&m) = links.get(&v)
+                    && rank(ex.outcomes[m].verdict) > rank(verdict)
+                {
+                    verdict = ex.outcomes[m].verdict;
+                    reason = format!(
+                        "its --link layer is cached, but stacking it on the layers below is not: {}",
+                        ex.reason(m)
+                    );
+                }
                 Some(Step {
                     name: nv.name.clone()?,
                     stage: label(stage),
                     number,
-                    verdict: ex.outcomes[v].verdict,
-                    reason: ex.reason(v),
+                    verdict,
+                    reason,
                     line: nv.line,
                 })
             })
@@ -194,6 +207,35 @@ impl Report {
         }
         out
     }
+}
+
+/// How far from cached a verdict is.
+fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Cached => 0,
+        Verdict::Depends => 1,
+        Verdict::Rebuilt => 2,
+    }
+}
+
+/// The MergeOp of each `COPY --link` step (`[s i/N] LINK COPY ...`), by the copy's op.
+fn link_layers(ex: &Explainer<'_>) -> BTreeMap<usize, usize> {
+    let vs = &ex.new.vertices;
+    let mut out = BTreeMap::new();
+    for (m, mv) in vs.iter().enumerate() {
+        if !matches!(mv.op.op, Some(pb::op::Op::Merge(_))) {
+            continue;
+        }
+        let Some(copied) = mv.command().and_then(|c| c.strip_prefix("LINK ")) else {
+            continue;
+        };
+        let copy = (mv.inputs.iter().map(|(i, _)| *i))
+            .find(|&i| vs[i].stage_step() == mv.stage_step() && vs[i].command() == Some(copied));
+        if let Some(c) = copy {
+            out.insert(c, m);
+        }
+    }
+    out
 }
 
 fn label(stage: &str) -> String {

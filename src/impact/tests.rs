@@ -508,3 +508,29 @@ COPY --from=src /src/package.json /app/
     let r = predict_same(df, &["package.json"]);
     assert_eq!(step(&r, copy).verdict, Verdict::Rebuilt);
 }
+
+#[test]
+fn a_link_copy_and_its_merge_are_one_step() {
+    let old = "FROM busybox\nRUN echo one\nCOPY --link a.txt /a/\n";
+    let new = "FROM busybox\nRUN echo two\nCOPY --link a.txt /a/\n";
+    let r = predict_with(&build(old), &build(new), &[], &[]);
+    assert_eq!(
+        verdicts(&r),
+        [
+            ("[2/3] RUN echo two".into(), "rebuilt"),
+            ("[3/3] COPY --link a.txt /a/".into(), "rebuilt"),
+        ]
+    );
+    assert!(
+        step(&r, "[3/3] COPY --link a.txt /a/")
+            .reason
+            .starts_with("its --link layer is cached"),
+        "{:?}",
+        r.steps
+    );
+    let r = predict_same(new, &["a.txt"]);
+    assert_eq!(
+        step(&r, "[3/3] COPY --link a.txt /a/").reason,
+        "copies changed file a.txt"
+    );
+}

@@ -22,7 +22,9 @@ build 1's records can serve build 2.
 
 Environment: DOCKER (/usr/bin/docker), E2E_IMAGE (myorg/frontend), STAGER_BIN (default:
 `cargo build -q`, then target/debug/stager), IMPACT_RULES (`current` or `v0.8`: the `--buildkit` rules;
-default: v0.8 on Docker 20.10, else current), E2E_OUT (<repo>/.e2e; files and logs in
+default: v0.8 on Docker 20.10, else current), BUILDCTL and BUILDKIT_HOST (build with `buildctl`
+on a standalone buildkitd instead of docker; E2E_IMAGE must then be pullable by it, e.g. from
+127.0.0.1:5000), E2E_OUT (<repo>/.e2e; files and logs in
 .e2e/impact/<scenario>/), E2E_JOBS (3), E2E_KEEP=1 (keep the images). Arguments: scenario names.
 
 Output: `ok <scenario>` or `FAIL <scenario>: <why>`, then `N passed, M failed`; exit status 1 when
@@ -303,6 +305,17 @@ RUN cat /app/package.json > /deps
                     "[stage-1 3/4] COPY --from=manifests /m/package.json /app/": "cached",
                     "[stage-1 4/4] RUN cat /app/package.json > /deps": "cached"}),
         Scenario(
+            # the layer below a --link copy changes: the copy itself stays cached
+            "copy-link-base-edit",
+            """FROM busybox
+RUN echo {nonce} > /nonce
+RUN echo one > /one
+COPY --link a.txt /a/
+""",
+            {"a.txt": "a\n"}, edit_dockerfile("echo one", "echo two"),
+            expect={"[3/4] RUN echo two > /one": "rebuilt",
+                    "[4/4] COPY --link a.txt /a/": "rebuilt"}),
+        Scenario(
             "bind-mounts",
             """FROM busybox AS tool
 RUN echo {nonce} > /nonce
@@ -321,8 +334,14 @@ RUN --mount=from=tool,source=/tool,target=/t cat /t > /t2
     ]
 
 
+BUILDCTL = os.environ.get("BUILDCTL", "")
+BUILDKIT_HOST = os.environ.get("BUILDKIT_HOST", "")
+
+
 def daemon_rules() -> str:
     """`v0.8` on Docker 20.10 (BuildKit v0.8), else `current`."""
+    if BUILDCTL:
+        return "current"
     out = subprocess.run([DOCKER, "version", "--format", "{{.Server.Version}}"], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True).stdout.strip()
     return "v0.8" if out.startswith("20.10") else "current"
@@ -342,6 +361,12 @@ def docker_build(s: Scenario, n: int, ctx: Path, args: list[str]) -> dict[str, s
     """Builds; returns step name -> CACHED | DONE | '' (neither seen) from the plain progress."""
     tag = f"stager-impact-e2e/{s.name}:{n}"
     cmd = [DOCKER, "build", "--progress=plain", "-f", str(ctx / "Dockerfile"), "-t", tag, *args, str(ctx)]
+    if BUILDCTL:
+        # a standalone buildkitd: its built-in frontend follows `# syntax=` to the stager image
+        opts = [f"build-arg:{a}" for a in args[1::2]]
+        cmd = [BUILDCTL, "--addr", BUILDKIT_HOST, "build", "--frontend", "dockerfile.v0",
+               "--local", f"context={ctx}", "--local", f"dockerfile={ctx}", "--progress=plain",
+               *[x for o in opts for x in ("--opt", o)]]
     env = dict(os.environ, DOCKER_BUILDKIT="1")
     proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
@@ -432,7 +457,7 @@ def run(s: Scenario, stager: str) -> list[str]:
             problems.append(f"{name!r}: depends, the scenario expects {outcome}, BuildKit did {observed.get(name)}")
     lines = [f"{st['verdict']:8} {observed.get(n, '?'):7} {n}  -- {st['reason']}" for n, st in predicted.items()]
     (base / "result.txt").write_text("\n".join(lines + problems) + "\n")
-    if not KEEP:
+    if not KEEP and not BUILDCTL:
         for n in (1, 2):
             subprocess.run([DOCKER, "rmi", "-f", f"stager-impact-e2e/{s.name}:{n}"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -440,8 +465,8 @@ def run(s: Scenario, stager: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if subprocess.run([DOCKER, "image", "inspect", IMAGE], stdout=subprocess.DEVNULL,
-                      stderr=subprocess.DEVNULL).returncode != 0:
+    if not BUILDCTL and subprocess.run([DOCKER, "image", "inspect", IMAGE], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL).returncode != 0:
         print(f"e2e-impact: frontend image {IMAGE} missing (make image)", file=sys.stderr)
         print("0 passed, 1 failed")
         return 2
