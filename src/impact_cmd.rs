@@ -1,6 +1,6 @@
 //! `stager impact`: the I/O around `stager::impact` (files, git, the context listing).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +22,7 @@ pub struct Args {
     pub platform: Option<String>,
     pub context: Option<PathBuf>,
     pub changed: Vec<String>,
+    pub build_contexts: Vec<String>,
     pub since: Option<String>,
     pub old_dockerfile: Option<PathBuf>,
     pub old_build_args: Vec<String>,
@@ -38,6 +39,33 @@ struct Build<'a> {
     bytes: &'a [u8],
     build_args: &'a [String],
     ignore: Option<&'a [u8]>,
+    named: &'a Named,
+}
+
+/// `--build-context` values: the `context:NAME` options, and the directories of local ones.
+#[derive(Default)]
+struct Named {
+    options: BTreeMap<String, String>,
+    dirs: BTreeMap<String, PathBuf>,
+}
+
+/// A directory becomes the local `NAME` (as buildx sends it); anything else is a source.
+fn named_contexts(specs: &[String]) -> anyhow::Result<Named> {
+    let mut named = Named::default();
+    for spec in specs {
+        let Some((name, value)) = spec.split_once('=') else {
+            bail!("--build-context wants NAME=VALUE, got {spec:?}");
+        };
+        if value.contains("://") {
+            named.options.insert(name.to_string(), value.to_string());
+        } else {
+            named
+                .options
+                .insert(name.to_string(), format!("local:{name}"));
+            named.dirs.insert(name.to_string(), PathBuf::from(value));
+        }
+    }
+    Ok(named)
 }
 
 pub fn run(a: &Args) -> anyhow::Result<()> {
@@ -50,7 +78,14 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or(PathBuf::from("."), Path::to_path_buf),
     };
-    let mut changes = ChangeSet::new(&a.changed);
+    let named = named_contexts(&a.build_contexts)?;
+    let mut changes = ChangeSet::default();
+    for path in &a.changed {
+        match path.split_once(':') {
+            Some((name, rest)) if named.dirs.contains_key(name) => changes.insert_named(name, rest),
+            _ => changes.insert(path),
+        }
+    }
     let ignore = own_ignore(&a.file).or_else(|| std::fs::read(dir.join(".dockerignore")).ok());
     let (mut old_bytes, mut old_ignore) = (None, ignore.clone());
     if let Some(rev) = &a.since {
@@ -83,6 +118,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             bytes: &bytes,
             build_args: &a.build_args,
             ignore: ignore.as_deref(),
+            named: &named,
         },
         &mut names,
     )?;
@@ -92,6 +128,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             bytes: &old_bytes,
             build_args: old_args,
             ignore: old_ignore.as_deref(),
+            named: &named,
         },
         &mut names,
     )
@@ -126,6 +163,13 @@ fn convert(
     }
     if let Some(ignore) = b.ignore {
         opts.excludes = pipeline::dockerignore_patterns(ignore);
+    }
+    opts.named_contexts = b.named.options.clone();
+    for (name, dir) in &b.named.dirs {
+        if let Ok(bytes) = std::fs::read(dir.join(".dockerignore")) {
+            let patterns = pipeline::dockerignore_patterns(&bytes);
+            opts.context_excludes.insert(name.clone(), patterns);
+        }
     }
     let parsed = pipeline::parse(b.bytes).map_err(|e| located(&a.file, e))?;
     names.extend(opts.build_args.keys().cloned());

@@ -119,9 +119,14 @@ enum Command {
         /// The build context, with its `.dockerignore` (default: the Dockerfile's directory).
         #[arg(long)]
         context: Option<PathBuf>,
-        /// A file added, edited or removed since the last build, relative to the context.
+        /// A file added, edited or removed since the last build, relative to the context
+        /// (`NAME:PATH` for a file of a `--build-context NAME=DIR`).
         #[arg(long = "changed")]
         changed: Vec<String>,
+        /// `NAME=VALUE` named context of both builds, as buildx takes it: a directory, or
+        /// `docker-image://REF`, a git or http(s) URL.
+        #[arg(long = "build-context")]
+        build_contexts: Vec<String>,
         /// Changed files from `git diff --name-only REV` and untracked files in the context;
         /// the Dockerfile and `.dockerignore` of the last build from REV too.
         #[arg(long)]
@@ -246,6 +251,7 @@ fn main() -> ExitCode {
             platform,
             context,
             changed,
+            build_contexts,
             since,
             old_dockerfile,
             old_build_args,
@@ -258,6 +264,7 @@ fn main() -> ExitCode {
             platform,
             context,
             changed,
+            build_contexts,
             since,
             old_dockerfile,
             old_build_args,

@@ -3,15 +3,16 @@
 //! it selects differ?
 
 use std::cell::OnceCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::cache_map::Selector;
 use super::selection::{LocalFilter, clean, selects};
 
-/// Files changed since the last build, relative to the context.
+/// Files changed since the last build, relative to the context (and to local named contexts).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChangeSet {
     files: BTreeSet<String>,
+    named: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl ChangeSet {
@@ -23,6 +24,15 @@ impl ChangeSet {
                 .map(|p| clean(p.as_ref()))
                 .filter(|p| !p.is_empty())
                 .collect(),
+            named: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a path of the local named context `context` (`--build-context NAME=DIR`).
+    pub fn insert_named(&mut self, context: &str, path: &str) {
+        let p = clean(path);
+        if !p.is_empty() {
+            self.named.entry(context.to_string()).or_default().insert(p);
         }
     }
 
@@ -67,8 +77,10 @@ impl<'a> Context<'a> {
 
     /// The files whose change makes the selected content differ between the old build
     /// (`old` filter) and the new one (`new` filter); empty when it is the same.
+    /// `named`: the local named context read, `None` for the build context.
     pub fn differing(
         &self,
+        named: Option<&str>,
         new: &LocalFilter,
         old: &LocalFilter,
         selectors: &[Selector],
@@ -76,11 +88,19 @@ impl<'a> Context<'a> {
         let inside = |f: &LocalFilter, file: &str| {
             f.sends(file) && selectors.iter().any(|s| selects(s, file))
         };
-        let mut hits: Vec<String> = (self.changes.files())
+        let changed: Vec<&str> = match named {
+            None => self.changes.files().collect(),
+            Some(name) => (self.changes.named.get(name).into_iter().flatten())
+                .map(String::as_str)
+                .collect(),
+        };
+        let mut hits: Vec<String> = (changed.into_iter())
             .filter(|file| inside(new, file) || inside(old, file))
             .map(str::to_string)
             .collect();
-        if new != old {
+        // Only the build context is listed; a named context's filters come from the same flags
+        // in both builds.
+        if new != old && named.is_none() {
             let listed = self.listed.get_or_init(|| (self.list)());
             hits.extend(
                 listed

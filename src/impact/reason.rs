@@ -80,7 +80,7 @@ impl Explainer<'_> {
                 format!("follows {}: cached only if it is", self.name(*input))
             }
             Cause::NamedContext { name } => {
-                format!("reads the local context `{name}`, whose changes are not known")
+                format!("reads the local context `{name}`, which the last build did not read there")
             }
         }
     }

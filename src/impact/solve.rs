@@ -241,10 +241,11 @@ impl Solver<'_> {
         }
         let (nu, or) = (&self.new.vertices[u], &self.old.vertices[r]);
         match (nu.local_name(), or.local_name()) {
-            (Some(CONTEXT), Some(CONTEXT)) => {
-                let files = self
-                    .ctx
-                    .differing(&LocalFilter::of(nu), &LocalFilter::of(or), sels);
+            (Some(a), Some(b)) if a == b => {
+                let named = (a != CONTEXT).then_some(a);
+                let files =
+                    self.ctx
+                        .differing(named, &LocalFilter::of(nu), &LocalFilter::of(or), sels);
                 return if files.is_empty() {
                     Content::Same
                 } else {
@@ -298,7 +299,7 @@ impl Solver<'_> {
                 include: copy.include_patterns.clone(),
                 exclude: copy.exclude_patterns.clone(),
             };
-            let from_context = self.new.vertices[nu.inputs[i].0].local_name() == Some(CONTEXT);
+            let from_context = self.new.vertices[nu.inputs[i].0].local_name().is_some();
             parts.push(
                 match self.content(nu.inputs[i].0, or.inputs[i].0, std::slice::from_ref(&src)) {
                     // Changed files that land outside the selection leave it as it was.

@@ -9,6 +9,7 @@ struct Build<'a> {
     dockerfile: &'a str,
     args: &'a [(&'a str, &'a str)],
     ignore: &'a [&'a str],
+    named: &'a [(&'a str, &'a str)],
 }
 
 fn build(dockerfile: &str) -> Build<'_> {
@@ -16,6 +17,7 @@ fn build(dockerfile: &str) -> Build<'_> {
         dockerfile,
         args: &[],
         ignore: &[],
+        named: &[],
     }
 }
 
@@ -25,6 +27,9 @@ fn llb(b: &Build<'_>) -> pb::Definition {
         opts.build_args.insert(k.to_string(), v.to_string());
     }
     opts.excludes = b.ignore.iter().map(|s| s.to_string()).collect();
+    for (k, v) in b.named {
+        opts.named_contexts.insert(k.to_string(), v.to_string());
+    }
     let bytes = b.dockerfile.as_bytes().to_vec();
     let parsed = pipeline::parse(&bytes).expect("parse");
     let plan = pipeline::plan(&parsed, &opts).expect("plan");
@@ -158,6 +163,7 @@ fn ignored_files_do_not_count() {
         dockerfile: NODE,
         args: &[],
         ignore: &["*.log", "!keep.log"],
+        named: &[],
     };
     let r = predict_with(&b, &b, &["debug.log"], &[]);
     assert_eq!(r.count(Verdict::Cached), 5, "{:#?}", r.steps);
@@ -171,6 +177,7 @@ fn dockerignore_edit_counts_files_that_enter_the_context() {
         dockerfile: NODE,
         args: &[],
         ignore: &["docs"],
+        named: &[],
     };
     let r = predict_with(&old, &build(NODE), &[], &["docs/a.md", "package.json"]);
     assert_eq!(step(&r, "[5/6] COPY . .").verdict, Verdict::Rebuilt);
@@ -188,6 +195,7 @@ fn build_args_reach_run_only_after_their_arg_line() {
         dockerfile: df,
         args: &[("V", "1")],
         ignore: &[],
+        named: &[],
     };
     let new = Build {
         args: &[("V", "2")],
@@ -532,5 +540,46 @@ fn a_link_copy_and_its_merge_are_one_step() {
     assert_eq!(
         step(&r, "[3/3] COPY --link a.txt /a/").reason,
         "copies changed file a.txt"
+    );
+}
+
+#[test]
+fn local_named_contexts_count_their_own_changes() {
+    let df = "FROM busybox\nCOPY --from=assets logo.png /www/\nRUN --mount=from=assets,source=fonts,target=/f true\n";
+    let b = Build {
+        named: &[("assets", "local:assets")],
+        ..build(df)
+    };
+    let (old, new) = (llb(&b), llb(&b));
+    let run = |changes: &ChangeSet| {
+        let list = Vec::new;
+        predict(&Request {
+            old: &old,
+            new: &new,
+            changes,
+            list_context: &list,
+            build_args: BTreeSet::new(),
+            rules: Rules::Current,
+        })
+        .expect("predict")
+    };
+    // A file of the build context with the same name is another file.
+    let r = run(&ChangeSet::new(["logo.png"]));
+    assert_eq!(r.count(Verdict::Cached), 2, "{:#?}", r.steps);
+    let mut changes = ChangeSet::default();
+    changes.insert_named("assets", "fonts/a.ttf");
+    let r = run(&changes);
+    assert_eq!(
+        verdicts(&r),
+        [
+            (
+                "[stage-0 2/3] COPY --from=assets logo.png /www/".into(),
+                "cached"
+            ),
+            (
+                "[stage-0 3/3] RUN --mount=from=assets,source=fonts,target=/f true".into(),
+                "rebuilt"
+            ),
+        ]
     );
 }

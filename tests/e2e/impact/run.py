@@ -67,6 +67,9 @@ class Scenario:
     args: list[str] = field(default_factory=list)      # --build-arg of build 1
     new_args: list[str] | None = None                  # --build-arg of build 2 (default: args)
     git: bool = False                      # the context is a git repository: predict --since HEAD
+    # local named contexts: name -> files, in <scenario>/<name>/ (buildctl only: `docker build`
+    # of Docker 20.10 has no --build-context)
+    named: dict[str, dict[str, str]] = field(default_factory=dict)
     expect: dict[str, str] = field(default_factory=dict)   # step name -> verdict it must get
     # where BuildKit v0.8's rules differ from v0.32.2's: step name -> (v0.8 verdict, v0.32 verdict)
     differs: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -316,6 +319,18 @@ COPY --link a.txt /a/
             expect={"[3/4] RUN echo two > /one": "rebuilt",
                     "[4/4] COPY --link a.txt /a/": "rebuilt"}),
         Scenario(
+            # a local named context (`--build-context assets=DIR`): COPY --from and --mount from it
+            "named-context",
+            """FROM busybox
+RUN echo {nonce} > /nonce
+COPY --from=assets logo.txt /www/
+RUN --mount=from=assets,source=fonts,target=/f cat /f/* > /fonts
+""",
+            {}, lambda c: write(c.parent / "assets", "fonts/a.txt", "a2\n"),
+            changed=["assets:fonts/a.txt"], named={"assets": {"logo.txt": "logo\n", "fonts/a.txt": "a\n"}},
+            expect={"[stage-0 3/4] COPY --from=assets logo.txt /www/": "cached",
+                    "[stage-0 4/4] RUN --mount=from=assets,source=fonts,target=/f cat /f/* > /fonts": "rebuilt"}),
+        Scenario(
             "bind-mounts",
             """FROM busybox AS tool
 RUN echo {nonce} > /nonce
@@ -363,10 +378,11 @@ def docker_build(s: Scenario, n: int, ctx: Path, args: list[str]) -> dict[str, s
     cmd = [DOCKER, "build", "--progress=plain", "-f", str(ctx / "Dockerfile"), "-t", tag, *args, str(ctx)]
     if BUILDCTL:
         # a standalone buildkitd: its built-in frontend follows `# syntax=` to the stager image
-        opts = [f"build-arg:{a}" for a in args[1::2]]
+        opts = [f"build-arg:{a}" for a in args[1::2]] + [f"context:{n}=local:{n}" for n in s.named]
+        locals_ = [f"{n}={ctx.parent / n}" for n in s.named]
         cmd = [BUILDCTL, "--addr", BUILDKIT_HOST, "build", "--frontend", "dockerfile.v0",
                "--local", f"context={ctx}", "--local", f"dockerfile={ctx}", "--progress=plain",
-               *[x for o in opts for x in ("--opt", o)]]
+               *[x for o in opts for x in ("--opt", o)], *[x for l in locals_ for x in ("--local", l)]]
     env = dict(os.environ, DOCKER_BUILDKIT="1")
     proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
@@ -407,6 +423,9 @@ def run(s: Scenario, stager: str) -> list[str]:
     write(ctx, "Dockerfile", dockerfile)
     for path, text in s.files.items():
         write(ctx, path, text)
+    for name, files in s.named.items():
+        for path, text in files.items():
+            write(base / name, path, text)
     if s.git:
         git(ctx, "init", "-q")
         git(ctx, "add", "-A")
@@ -416,6 +435,8 @@ def run(s: Scenario, stager: str) -> list[str]:
     s.change(ctx)
     new_args = s.args if s.new_args is None else s.new_args
     cmd = [stager, "impact", "--format", "json", "--buildkit", RULES, *new_args]
+    for name in s.named:
+        cmd += ["--build-context", f"{name}={base / name}"]
     for a in s.args[1::2]:
         cmd += ["--old-build-arg", a]
     if s.git:
@@ -474,7 +495,11 @@ def main(argv: list[str]) -> int:
     RULES = os.environ.get("IMPACT_RULES") or daemon_rules()
     stager = stager_bin()
     print(f"e2e-impact: predicting with `--buildkit {RULES}` for the daemon's BuildKit", flush=True)
-    all_scenarios = {s.name: s for s in scenarios()}
+    all_scenarios = {s.name: s for s in scenarios() if BUILDCTL or not s.named}
+    for s in scenarios():
+        if s.name not in all_scenarios and (not argv or s.name in argv):
+            print(f"skip {s.name}: `docker build` of Docker 20.10 has no --build-context", flush=True)
+    argv = [n for n in argv if n in all_scenarios or n not in {s.name for s in scenarios()}]
     wanted = argv or list(all_scenarios)
     unknown = [n for n in wanted if n not in all_scenarios]
     if unknown:
