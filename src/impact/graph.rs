@@ -69,9 +69,16 @@ impl Vertex {
 
     /// Stage label and step number from `[stage i/N]` (`""` for the unnamed single stage).
     pub fn stage_step(&self) -> Option<(&str, u32)> {
-        let inner = self.name.as_deref()?.strip_prefix('[')?.split_once(']')?.0;
+        let inner = self
+            .name
+            .as_deref()?
+            .strip_prefix('[')?
+            .split_once(']')?
+            .0
+            .trim();
+        // Numbers are padded to the width of the total: `[build  3/12]`.
         let (stage, count) = match inner.rsplit_once(' ') {
-            Some((stage, count)) => (stage, count),
+            Some((stage, count)) => (stage.trim(), count),
             None => ("", inner),
         };
         let step = count.split_once('/')?.0.parse().ok()?;

@@ -9,7 +9,7 @@
 //! context files count only by content; the content of an op that re-runs is unknown before it
 //! runs, which is where `depends` comes from.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Error;
 use super::cache_map::Selector;
@@ -95,11 +95,16 @@ enum Content {
 
 /// Computes the outcome of every op of `new`.
 pub(crate) fn solve(new: &Graph, old: &Graph, ctx: &Context<'_>) -> Result<Vec<Outcome>, Error> {
+    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (r, o) in old.vertices.iter().enumerate() {
+        by_key.entry(o.map.key.as_str()).or_default().push(r);
+    }
     let mut solver = Solver {
         new,
         old,
         ctx,
         outcomes: Vec::with_capacity(new.vertices.len()),
+        by_key,
     };
     for (v, vertex) in new.vertices.iter().enumerate() {
         if vertex.inputs.iter().any(|(i, _)| *i >= v) {
@@ -118,15 +123,17 @@ struct Solver<'a> {
     old: &'a Graph,
     ctx: &'a Context<'a>,
     outcomes: Vec<Outcome>,
+    /// The last build's ops by cache map key.
+    by_key: BTreeMap<&'a str, Vec<usize>>,
 }
 
 impl Solver<'_> {
     fn outcome(&self, v: usize) -> Outcome {
         let nv = &self.new.vertices[v];
         if nv.is_source() {
-            let old: BTreeSet<usize> = (self.old.vertices.iter().enumerate())
-                .filter(|(_, o)| o.map.key == nv.map.key && nv.local_name().is_none())
-                .map(|(i, _)| i)
+            let old: BTreeSet<usize> = (self.by_key.get(nv.map.key.as_str()).into_iter().flatten())
+                .copied()
+                .filter(|_| nv.local_name().is_none())
                 .collect();
             let verdict = if old.is_empty() {
                 Verdict::Rebuilt
@@ -146,9 +153,9 @@ impl Solver<'_> {
         if nv.ignore_cache {
             return rebuilt(Cause::NoCache);
         }
-        let candidates = (self.old.vertices.iter().enumerate())
-            .filter(|(_, o)| same_map(nv, o))
-            .map(|(r, _)| r);
+        let candidates = (self.by_key.get(nv.map.key.as_str()).into_iter().flatten())
+            .copied()
+            .filter(|&r| same_map(nv, &self.old.vertices[r]));
         let (mut yes, mut maybe) = (BTreeSet::new(), BTreeSet::new());
         let (mut via_content, mut maybe_cause, mut no_cause) = (None, None, None);
         for r in candidates {

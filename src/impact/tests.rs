@@ -583,3 +583,26 @@ fn local_named_contexts_count_their_own_changes() {
         ]
     );
 }
+
+#[test]
+fn padded_step_numbers_keep_one_stage() {
+    let mut df = String::from("FROM busybox AS app\n");
+    for i in 0..11 {
+        df.push_str(&format!("RUN echo {i}\n"));
+    }
+    let r = predict_with(
+        &build(&df),
+        &build(&df.replace("echo 9", "echo nine")),
+        &[],
+        &[],
+    );
+    assert_eq!(r.stages.len(), 1, "{:#?}", r.stages);
+    let first = r.stages[0].first.map(|f| r.steps[f].name.clone());
+    assert_eq!(first.as_deref(), Some("[11/12] RUN echo nine"));
+    assert_eq!(r.stages[0].after, 1);
+    assert!(
+        r.steps.iter().all(|s| s.stage == "stage-0"),
+        "{:#?}",
+        r.steps
+    );
+}
