@@ -112,4 +112,4 @@ e2e-image: deps image
 # (SCENARIOS="a b" runs some). Under a minute on Docker 20.10.
 .PHONY: e2e-impact
 e2e-impact: deps image
-	python3 tests/e2e/impact/run.py $(SCENARIOS)
+	STAGER_BIN=$(STATIC_BIN) python3 tests/e2e/impact/run.py $(SCENARIOS)
