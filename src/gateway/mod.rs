@@ -18,6 +18,8 @@ mod lint;
 mod lint_tests;
 pub mod options;
 mod remote;
+#[cfg(test)]
+mod remote_tests;
 pub mod stdio;
 #[cfg(test)]
 mod tests;
