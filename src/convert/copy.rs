@@ -383,6 +383,12 @@ pub(super) fn git_attrs(
             "submodules=false",
             "v0.24",
         ),
+        (
+            git.fetch_by_commit,
+            "source.git.fetchbycommit",
+            "fetch-by-commit",
+            "v0.30",
+        ),
     ];
     for (used, cap, feature, since) in needs {
         if used && !llb_caps.contains(cap) {

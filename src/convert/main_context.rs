@@ -108,6 +108,11 @@ pub(super) fn git_context(
     let mtime = (!git.mtime.is_empty())
         .then_some(git.mtime.as_str())
         .or(mtime);
+    if mtime.is_some() && !llb_caps.contains("source.git.mtime") {
+        return Err(format!(
+            "{what}: mtime of a git source needs a BuildKit with source.git.mtime (v0.29 or later)"
+        ));
+    }
     source.mtime = mtime.map(str::to_string);
     let meta = llb::OpMeta {
         name: Some(format!("[internal] load git source {spec}")),
@@ -172,6 +177,8 @@ mod tests {
             "source.git.subdir",
             "source.git.checksum",
             "source.git.skipsubmodules",
+            "source.git.mtime",
+            "source.git.fetchbycommit",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -223,6 +230,16 @@ mod tests {
         let main = MainContext::Git("https://example.com/o/r.git?mtime=checkout".into());
         let op = source_op(&remote_context(&main, &opts, &caps()).unwrap());
         assert_eq!(op.attrs["git.mtime"], "checkout");
+        // A daemon that cannot date files is told, not silently ignored.
+        let old: BTreeSet<String> = caps()
+            .into_iter()
+            .filter(|c| c != "source.git.mtime")
+            .collect();
+        let err = remote_context(&main, &opts, &old).unwrap_err();
+        assert!(
+            err.contains("needs a BuildKit with source.git.mtime"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -78,7 +78,12 @@ const DOCKERFILE: &str = "FROM busybox\nCOPY . /src\n";
 /// A daemon with the git features the URLs below use.
 fn git_daemon() -> FakeDaemon {
     let mut fake = daemon(DOCKERFILE);
-    fake.extra_llb_caps = vec!["source.git.subdir", "source.git.checksum"];
+    fake.extra_llb_caps = vec![
+        "source.git.subdir",
+        "source.git.checksum",
+        "source.git.mtime",
+        "source.git.fetchbycommit",
+    ];
     fake
 }
 
