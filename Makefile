@@ -109,6 +109,9 @@ e2e-current: deps image
 	  DOCKER_CURRENT=$(CURRENT_ROOT)/docker E2E_REFERENCE=$(OFFICIAL) python3 tests/e2e/current/llb_compare.py; \
 	else echo "e2e-current: the LLB comparison with the official 1.26 frontend image is SKIPPED: no $(SHARED)/tools/buildkit"; fi
 	CORPUS=conformance DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/remote.py
+	if [ -d $(SHARED)/tools/buildkit ]; then \
+	  DOCKER_CURRENT=$(CURRENT_ROOT)/docker E2E_REFERENCE=$(OFFICIAL) python3 tests/e2e/current/remote.py; fi
 
 # stager on a standalone buildkitd v0.32.2 (../shared/tools/buildkit) over mutual TLS, as shared
 # CI builders run it (tests/e2e/buildkit/run.py): the e2e suite against its built-in
