@@ -6,7 +6,9 @@ buildx sends the URL as the `context` attribute (the daemon fetches it; Docker 2
 `docker build <git url>` clones it in the CLI instead, hence this runs on the current daemon).
 stager is reached with `--build-arg BUILDKIT_SYNTAX=<E2E_IMAGE>` (the Dockerfile lives in the
 remote context, so no `# syntax` line can be prepended); the reference side is the daemon's
-built-in frontend, or `E2E_REFERENCE` the same way as stager.
+built-in frontend, or `E2E_REFERENCE` the same way as stager. The reference builds first with a
+new `NONCE` build-arg, so its RUN executes; stager's build with the same NONCE must then find that
+RUN `CACHED`: the same cache keys, so the same LLB for the context and the steps reading it.
 
 Served from loopback for the run: a git repository (fixed dates, so fixed commits) by `git
 daemon` on E2E_REMOTE_GIT_PORT (19418), and a Dockerfile and a tarball of the repository by an
@@ -26,8 +28,10 @@ import os
 import shutil
 import subprocess
 import sys
+import re
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -39,7 +43,8 @@ GIT_PORT = int(os.environ.get("E2E_REMOTE_GIT_PORT", "19418"))
 WWW_PORT = int(os.environ.get("E2E_REMOTE_WWW_PORT", "19480"))
 
 FILES = {
-    "Dockerfile": "FROM busybox\nCOPY . /src\nRUN find /src | sort > /listing\n",
+    "Dockerfile": "FROM busybox\nARG NONCE\nCOPY . /src\n"
+                  "RUN echo $NONCE > /nonce && find /src | sort > /listing\n",
     "hello.txt": "hello\n",
     "sub/inner.txt": "inner\n",
     "sub/Dockerfile": "FROM busybox\nCOPY . /in-sub\nRUN ls -R /in-sub > /listing\n",
@@ -96,15 +101,22 @@ def tree(d: Path) -> dict[str, str]:
     return out
 
 
-def build(name: str, side: str, url: str, args: list[str], frontend: str) -> tuple[bool, Path]:
+def build(name: str, side: str, url: str, args: list[str], frontend: str,
+          nonce: str) -> tuple[bool, Path, str]:
     dest = OUT / name / side
     shutil.rmtree(dest, ignore_errors=True)
     syntax = ["--build-arg", f"BUILDKIT_SYNTAX={frontend}"] if frontend else []
-    cmd = [DOCKER, "buildx", "build", "--no-cache", "--progress=plain", *syntax, *args,
-           "--output", f"type=local,dest={dest}", url]
+    cmd = [DOCKER, "buildx", "build", "--progress=plain", "--build-arg", f"NONCE={nonce}",
+           *syntax, *args, "--output", f"type=local,dest={dest}", url]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     (OUT / name / f"{side}.log").write_text(" ".join(cmd) + "\n" + p.stdout + p.stderr)
-    return p.returncode == 0, dest
+    return p.returncode == 0, dest, p.stdout + p.stderr
+
+
+def run_cached(log: str) -> bool:
+    """Whether the log's RUN vertex (the only one) was answered from the cache."""
+    ids = re.findall(r"^#(\d+) \[[^\]]*\] RUN ", log, re.M)
+    return bool(ids) and all(re.search(rf"^#{i} CACHED$", log, re.M) for i in ids)
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -121,20 +133,24 @@ def main() -> int:
     shutil.rmtree(OUT, ignore_errors=True)
     (OUT / "served").mkdir(parents=True)
     make_sources(OUT / "served")
+    handler = functools.partial(Quiet, directory=str(OUT / "served" / "www"))
+    www = http.server.ThreadingHTTPServer(("127.0.0.1", WWW_PORT), handler)
+    threading.Thread(target=www.serve_forever, daemon=True).start()
     daemon = subprocess.Popen(
         ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={OUT / 'served' / 'git'}",
          "--listen=127.0.0.1", f"--port={GIT_PORT}", str(OUT / "served" / "git")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    handler = functools.partial(Quiet, directory=str(OUT / "served" / "www"))
-    www = http.server.ThreadingHTTPServer(("127.0.0.1", WWW_PORT), handler)
-    threading.Thread(target=www.serve_forever, daemon=True).start()
     passed = failed = 0
     try:
         for name, url, args in CASES:
             (OUT / name).mkdir(parents=True, exist_ok=True)
-            s_ok, s_dir = build(name, "stager", url, args, IMAGE)
-            r_ok, r_dir = build(name, "reference", url, args, REFERENCE)
+            nonce = f"{name}-{time.time_ns()}"
+            r_ok, r_dir, _ = build(name, "reference", url, args, REFERENCE, nonce)
+            s_ok, s_dir, s_log = build(name, "stager", url, args, IMAGE, nonce)
             problems = []
+            if s_ok and r_ok and "ARG NONCE" in FILES[args[-1] if args else "Dockerfile"] \
+                    and not run_cached(s_log):
+                problems.append("stager's RUN was not CACHED after the reference's build")
             if not s_ok:
                 problems.append(f"stager failed (see {OUT / name / 'stager.log'})")
             if not r_ok:
