@@ -31,7 +31,8 @@ pub fn remote_context(
                 .build_args
                 .get("SOURCE_DATE_EPOCH")
                 .is_some_and(|v| !v.is_empty());
-            git_context(spec, keep, epoch.then_some("commit"), llb_caps)
+            let what = format!("git context {spec}");
+            git_context(spec, keep, epoch.then_some("commit"), llb_caps, &what)
         }
         MainContext::Http { url, archive } => {
             let download = http_source(url);
@@ -92,18 +93,19 @@ pub fn is_git(spec: &str) -> Result<bool, String> {
 }
 
 /// A git context (main or named): the URL's ref, subdir, checksum, submodules, `mtime` and
-/// `fetch-by-commit`, with `keep` and `mtime` from the build as defaults.
+/// `fetch-by-commit`, with `keep` and `mtime` from the build as defaults; `what` names it in
+/// errors.
 pub(super) fn git_context(
     spec: &str,
     keep: Option<bool>,
     mtime: Option<&str>,
     llb_caps: &BTreeSet<String>,
+    what: &str,
 ) -> Result<llb::State, String> {
     let Parsed::Git(git) = gitref::parse(spec, false)? else {
         return Err(format!("invalid git context {spec}"));
     };
-    let what = format!("git context {spec}");
-    let mut source = super::copy::git_attrs(llb_caps, &git, None, None, &what)?;
+    let mut source = super::copy::git_attrs(llb_caps, &git, None, None, what)?;
     source.keep_git_dir |= keep == Some(true);
     let mtime = (!git.mtime.is_empty())
         .then_some(git.mtime.as_str())
@@ -240,6 +242,15 @@ mod tests {
             err.contains("needs a BuildKit with source.git.mtime"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn named_git_contexts_take_mtime_from_the_url_only() {
+        let spec = "https://example.com/o/r.git?mtime=commit";
+        let op = source_op(&git_context(spec, None, None, &caps(), "named context x").unwrap());
+        assert_eq!(op.attrs["git.mtime"], "commit");
+        let err = git_context(spec, None, None, &BTreeSet::new(), "named context x").unwrap_err();
+        assert!(err.starts_with("named context x: mtime"), "{err}");
     }
 
     #[test]
