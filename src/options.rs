@@ -56,6 +56,27 @@ pub struct BuildOptions {
     pub trigger_stages: BTreeSet<usize>,
     /// Frontend inputs read for `input:` named contexts, by input name.
     pub inputs: BTreeMap<String, FrontendInput>,
+    /// The main build context when it is not the client's local directory.
+    pub main_context: Option<MainContext>,
+    /// `contextsubdir`: the directory of the main context to build from (remote contexts only).
+    pub context_subdir: Option<String>,
+}
+
+/// Where a main build context that is not a local directory comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MainContext {
+    /// A git repository: the `context` attribute as given (`URL#ref:subdir`, `?ref=`...).
+    Git(String),
+    /// A file downloaded over HTTP(S); `archive`: a tarball unpacked as the context, else the
+    /// Dockerfile itself (and nothing else) is the context.
+    Http {
+        /// The URL.
+        url: String,
+        /// Whether its first bytes are a (compressed) tar archive.
+        archive: bool,
+    },
+    /// A frontend input (`Inputs`), as its marshalled definition.
+    Input(Vec<u8>),
 }
 
 /// A frontend input (`Inputs` RPC): an LLB definition and, from `input-metadata:NAME`, the

@@ -49,10 +49,11 @@ impl Dispatcher<'_> {
                 Ok((renamed, Some(config)))
             }
             "git" | "http" | "https" => match gitref::parse(spec, false)? {
-                Parsed::Git(git) => {
-                    let name = format!("[internal] load git source {spec}");
+                Parsed::Git(_) => {
                     let what = format!("named context {key}");
-                    Ok((self.git_source(&git, None, None, &name, &what)?, None))
+                    let caps = &self.ctx.llb_caps;
+                    let state = super::main_context::git_context(spec, None, None, caps, &what)?;
+                    Ok((state, None))
                 }
                 Parsed::NotGit if kind == "git" => Err(format!("invalid git context {spec}")),
                 Parsed::NotGit => {

@@ -332,67 +332,88 @@ impl Dispatcher<'_> {
         name: &str,
         what: &str,
     ) -> Result<llb::State, String> {
-        if let (Some(flag), Some(query)) = (keep_git_dir, git.keep_git_dir)
-            && flag != query
-        {
-            return Err("inconsistent keep-git-dir configuration".into());
-        }
-        let keep_git_dir = git.keep_git_dir.or(keep_git_dir).unwrap_or(false);
-        let checksum = match (checksum, git.checksum.as_str()) {
-            (Some(flag), query) if !query.is_empty() && flag != query => {
-                return Err(format!("checksum mismatch {flag:?} != {query:?}"));
-            }
-            (_, query) if !query.is_empty() => Some(query.to_string()),
-            (flag, _) => flag.map(str::to_string),
-        };
-        let skip_submodules = git.submodules == Some(false);
-        let needs = [
-            (
-                !git.subdir.is_empty(),
-                "source.git.subdir",
-                "a subdirectory",
-                "v0.9",
-            ),
-            (
-                checksum.is_some(),
-                "source.git.checksum",
-                "a checksum",
-                "v0.23",
-            ),
-            (
-                skip_submodules,
-                "source.git.skipsubmodules",
-                "submodules=false",
-                "v0.24",
-            ),
-        ];
-        for (used, cap, feature, since) in needs {
-            if used && !self.ctx.llb_caps.contains(cap) {
-                return Err(format!(
-                    "{what}: {feature} of a git source needs a BuildKit with {cap} ({since} or later)"
-                ));
-            }
-        }
-        let mut fragment = git.reference.clone();
-        if !git.subdir.is_empty() {
-            fragment.push(':');
-            fragment.push_str(&git.subdir);
-        }
-        let source = llb::Git {
-            id: git.id.clone(),
-            fragment,
-            remote: git.remote.clone(),
-            keep_git_dir,
-            checksum,
-            skip_submodules,
-            ssh: git.ssh,
-        };
+        let source = git_attrs(&self.ctx.llb_caps, git, keep_git_dir, checksum, what)?;
         let meta = llb::OpMeta {
             name: Some(name.to_string()),
             ..llb::OpMeta::default()
         };
         Ok(llb::State::git(&source, meta))
     }
+}
+
+/// The git source of `git` with the `--keep-git-dir` and `--checksum` flags reconciled;
+/// features missing from `llb_caps` are errors naming `what`.
+pub(super) fn git_attrs(
+    llb_caps: &std::collections::BTreeSet<String>,
+    git: &GitRef,
+    keep_git_dir: Option<bool>,
+    checksum: Option<&str>,
+    what: &str,
+) -> Result<llb::Git, String> {
+    if let (Some(flag), Some(query)) = (keep_git_dir, git.keep_git_dir)
+        && flag != query
+    {
+        return Err("inconsistent keep-git-dir configuration".into());
+    }
+    let keep_git_dir = git.keep_git_dir.or(keep_git_dir).unwrap_or(false);
+    let checksum = match (checksum, git.checksum.as_str()) {
+        (Some(flag), query) if !query.is_empty() && flag != query => {
+            return Err(format!("checksum mismatch {flag:?} != {query:?}"));
+        }
+        (_, query) if !query.is_empty() => Some(query.to_string()),
+        (flag, _) => flag.map(str::to_string),
+    };
+    let skip_submodules = git.submodules == Some(false);
+    let needs = [
+        (
+            !git.subdir.is_empty(),
+            "source.git.subdir",
+            "a subdirectory",
+            "v0.9",
+        ),
+        (
+            checksum.is_some(),
+            "source.git.checksum",
+            "a checksum",
+            "v0.23",
+        ),
+        (
+            skip_submodules,
+            "source.git.skipsubmodules",
+            "submodules=false",
+            "v0.24",
+        ),
+        (
+            git.fetch_by_commit,
+            "source.git.fetchbycommit",
+            "fetch-by-commit",
+            "v0.30",
+        ),
+    ];
+    for (used, cap, feature, since) in needs {
+        if used && !llb_caps.contains(cap) {
+            return Err(format!(
+                "{what}: {feature} of a git source needs a BuildKit with {cap} ({since} or later)"
+            ));
+        }
+    }
+    let mut fragment = git.reference.clone();
+    if !git.subdir.is_empty() {
+        fragment.push(':');
+        fragment.push_str(&git.subdir);
+    }
+    let source = llb::Git {
+        id: git.id.clone(),
+        fragment,
+        remote: git.remote.clone(),
+        keep_git_dir,
+        checksum,
+        skip_submodules,
+        ssh: git.ssh,
+        mtime: None,
+        fetch_by_commit: git.fetch_by_commit,
+    };
+    Ok(source)
 }
 
 /// The file name of a downloaded URL: the last path element, or `__unnamed__`.

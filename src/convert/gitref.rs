@@ -22,6 +22,10 @@ pub struct GitRef {
     pub keep_git_dir: Option<bool>,
     /// `?submodules=`.
     pub submodules: Option<bool>,
+    /// `?mtime=`: `checkout` or `commit`.
+    pub mtime: String,
+    /// `?fetch-by-commit`: trust the checksum as the commit to fetch.
+    pub fetch_by_commit: bool,
 }
 
 /// What a source word is.
@@ -113,7 +117,14 @@ fn load_query(git: &mut GitRef, query: &str) -> Result<(), String> {
     let (mut tag, mut branch) = (String::new(), String::new());
     for (key, list) in &values {
         let value = match list.as_slice() {
-            [v] if v.is_empty() && matches!(key.as_str(), "submodules" | "keep-git-dir") => None,
+            [v] if v.is_empty()
+                && matches!(
+                    key.as_str(),
+                    "submodules" | "keep-git-dir" | "fetch-by-commit"
+                ) =>
+            {
+                None
+            }
             [v] if v.is_empty() => return Err(format!("query {key:?} has no value")),
             [v] => Some(v.as_str()),
             _ => return Err(format!("query {key:?} has multiple values")),
@@ -131,6 +142,13 @@ fn load_query(git: &mut GitRef, query: &str) -> Result<(), String> {
             "checksum" | "commit" => git.checksum = text.to_string(),
             "keep-git-dir" => git.keep_git_dir = Some(flag("keep-git-dir")?),
             "submodules" => git.submodules = Some(flag("submodules")?),
+            "mtime" if matches!(text, "checkout" | "commit") => git.mtime = text.to_string(),
+            "mtime" => {
+                return Err(format!(
+                    "invalid mtime value: {text:?} (must be \"checkout\" or \"commit\")"
+                ));
+            }
+            "fetch-by-commit" => git.fetch_by_commit = flag("fetch-by-commit")?,
             _ => return Err(format!("unexpected query {key:?}")),
         }
     }
@@ -275,6 +293,10 @@ mod tests {
         );
         let g = git("https://h/r.git?ref=a%2Fb#a/b");
         assert_eq!(g.reference, "a/b");
+        let g = git("https://h/r.git?mtime=commit&fetch-by-commit");
+        assert_eq!((g.mtime.as_str(), g.fetch_by_commit), ("commit", true));
+        let g = git("https://h/r.git?fetch-by-commit=false");
+        assert!(!g.fetch_by_commit);
     }
 
     #[test]
@@ -298,6 +320,14 @@ mod tests {
             (
                 "https://h/r.git?keep-git-dir=maybe",
                 "invalid keep-git-dir value: \"maybe\"",
+            ),
+            (
+                "https://h/r.git?mtime=now",
+                "invalid mtime value: \"now\" (must be \"checkout\" or \"commit\")",
+            ),
+            (
+                "https://h/r.git?fetch-by-commit=x",
+                "invalid fetch-by-commit value: \"x\"",
             ),
         ];
         for (word, want) in cases {

@@ -14,6 +14,7 @@ mod env;
 mod from;
 mod gitref;
 mod gofmt;
+pub mod main_context;
 mod meta;
 mod mounts;
 mod paths;
@@ -116,6 +117,18 @@ pub fn convert_checked(
     // The context source's followpaths depend on every COPY of every stage, which are only known
     // after dispatch: dispatch once to learn them, then swap the final context source into the
     // graph (or, where the swap cannot give the same bytes, dispatch again with it).
+    if let Some(main) = &ctx.options.main_context {
+        // A remote context is taken whole: there is no client directory to filter.
+        let context =
+            main_context::scoped_context(main, ctx.options, &ctx.llb_caps).map_err(|message| {
+                Error {
+                    message,
+                    lines: (0, 0),
+                }
+            })?;
+        let out = Dispatcher::new(plan, escape, bases, ctx, context, lint).run()?;
+        return Ok(finish(out, ctx));
+    }
     let provisional = context_source(ctx, None);
     let first = Dispatcher::new(plan, escape, bases, ctx, provisional.clone(), lint).run()?;
     let follow = &first.context_paths;
@@ -145,12 +158,17 @@ pub fn convert_checked(
             }
         }
     };
+    Ok(finish(out, ctx))
+}
+
+/// The definition and image config of a dispatched build.
+fn finish(out: Dispatched, ctx: &Context<'_>) -> Converted {
     let mut image = out.image;
     finalize_image(&mut image, ctx.options);
-    Ok(Converted {
+    Converted {
         definition: llb::marshal_owned(out.state, ctx.source_info.clone()),
         image,
-    })
+    }
 }
 
 /// The main build context, loaded lazily by the daemon only when an op reads it.

@@ -157,6 +157,22 @@ impl Client {
         }
     }
 
+    /// Reads at most `length` bytes from the start of a file of a solved ref.
+    pub async fn read_file_head(
+        &mut self,
+        reference: &str,
+        path: &str,
+        length: i64,
+    ) -> Result<Vec<u8>, Error> {
+        let request = gw::ReadFileRequest {
+            r#ref: reference.to_string(),
+            file_path: path.to_string(),
+            range: Some(gw::FileRange { offset: 0, length }),
+        };
+        let response = deadline("ReadFile", CALL_TIMEOUT, self.inner.read_file(request)).await?;
+        Ok(response.data)
+    }
+
     /// Resolves an image reference to its digest and config.
     pub async fn resolve_image_config(
         &mut self,

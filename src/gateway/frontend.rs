@@ -183,16 +183,19 @@ pub(super) async fn build_with(
             )
         })
         .unwrap_or_else(Platform::host);
-    let opts = GatewayOptions::from_attrs(attrs, build_platform, session)
+    let mut opts = GatewayOptions::from_attrs(attrs, build_platform, session)
         .map_err(|e| Failure::plain(e.to_string()))?;
 
-    let missing = opts.missing_caps();
+    let missing: Vec<(String, bool)> = (opts.missing_caps().into_iter())
+        .map(|(cap, forwardable)| (cap.to_string(), forwardable))
+        .collect();
     if let Some((cap, _)) = missing.iter().find(|(_, forwardable)| !forwardable) {
         return Err(Failure::plain(format!(
             "unsupported frontend capability {cap}"
         )));
     }
-    let loaded = load_dockerfile(client, &opts).await?;
+    let dockerfile_source = super::remote::init(client, daemon, &mut opts).await?;
+    let loaded = load_dockerfile(client, &opts, dockerfile_source.as_ref()).await?;
     if opts.cmdline.is_none() {
         let syntax = opts
             .syntax_arg
@@ -205,6 +208,7 @@ pub(super) async fn build_with(
     if let Some(request) = &opts.request_id {
         if request == super::lint::REQUEST {
             let ignore = match &loaded.dockerignore {
+                _ if opts.build.main_context.is_some() => None,
                 Some(bytes) => Some(bytes.clone()),
                 None => load_context_dockerignore(client, &opts).await?,
             };
@@ -229,7 +233,9 @@ pub(super) async fn build_with(
     }
     let mut build_opts = opts.build.clone();
     super::contexts::load(client, daemon, &opts, &mut build_opts).await?;
+    // A remote context has no client directory to filter: no patterns apply.
     let ignore = match loaded.dockerignore {
+        _ if opts.build.main_context.is_some() => None,
         Some(bytes) => Some(bytes),
         None => load_context_dockerignore(client, &opts).await?,
     };
@@ -409,7 +415,12 @@ struct Loaded {
     definition: pb::Definition,
 }
 
-async fn load_dockerfile(client: &mut Client, opts: &GatewayOptions) -> Result<Loaded, Failure> {
+/// Reads the Dockerfile from `source`, or from the `dockerfile` local when `None`.
+async fn load_dockerfile(
+    client: &mut Client,
+    opts: &GatewayOptions,
+    source: Option<&llb::State>,
+) -> Result<Loaded, Failure> {
     let filename = opts.build.filename.clone();
     let basename = filename.rsplit('/').next().unwrap_or(&filename).to_string();
     let mut follow = vec![filename.clone(), format!("{filename}.dockerignore")];
@@ -435,7 +446,10 @@ async fn load_dockerfile(client: &mut Client, opts: &GatewayOptions) -> Result<L
         name: Some(format!("[internal] load build definition from {filename}")),
         ..llb::OpMeta::default()
     };
-    let definition = llb::marshal(&llb::State::local(local, attrs, meta), None);
+    let definition = match source {
+        Some(state) => llb::marshal(state, None),
+        None => llb::marshal(&llb::State::local(local, attrs, meta), None),
+    };
     let reference = client.solve_ref(definition.clone()).await?;
     let mut bytes = client.read_file(&reference, &filename).await?;
     if bytes.is_none()

@@ -6,7 +6,8 @@
 //! protos; it knows nothing of instructions (it calls the `pipeline`).
 //!
 //! Parts: [`stdio`] (transport), [`client`] (typed calls), [`caps`], [`options`] (attributes ->
-//! `BuildOptions`), [`errors`] (status details), [`frontend`] (the build sequence).
+//! `BuildOptions`), [`errors`] (status details), `remote` (a git, HTTP or input main context),
+//! [`frontend`] (the build sequence).
 
 pub mod caps;
 pub mod client;
@@ -17,6 +18,9 @@ mod lint;
 #[cfg(test)]
 mod lint_tests;
 pub mod options;
+mod remote;
+#[cfg(test)]
+mod remote_tests;
 pub mod stdio;
 #[cfg(test)]
 mod tests;

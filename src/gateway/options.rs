@@ -17,6 +17,12 @@ pub struct GatewayOptions {
     pub build: BuildOptions,
     /// The local holding the Dockerfile (`dockerfilekey`, default `dockerfile`).
     pub dockerfile_local: String,
+    /// `dockerfilekey` was given: the Dockerfile comes from that local even when the context
+    /// is remote or a frontend input.
+    pub force_local_dockerfile: bool,
+    /// The value of the context attribute (`context`, or the one `contextkey` names): a git
+    /// or HTTP(S) URL makes the main context remote.
+    pub context_spec: Option<String>,
     /// Cache sources for the main Solve (`cache-imports`, legacy `cache-from`).
     pub cache_imports: Vec<CacheOptionsEntry>,
     /// Set when we were reached through `# syntax` forwarding; disables forwarding again.
@@ -119,7 +125,13 @@ impl GatewayOptions {
                 match key.as_str() {
                     "filename" if !value.is_empty() => build.filename = value.clone(),
                     "target" if !value.is_empty() => build.target = Some(value.clone()),
-                    "dockerfilekey" if !value.is_empty() => out.dockerfile_local = value.clone(),
+                    "dockerfilekey" => {
+                        out.force_local_dockerfile = true;
+                        if !value.is_empty() {
+                            out.dockerfile_local = value.clone();
+                        }
+                    }
+                    "contextsubdir" => build.context_subdir = Some(value.clone()),
                     "contextkey" if !value.is_empty() => build.context_name = value.clone(),
                     "platform" if !value.is_empty() => {
                         for spec in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -193,6 +205,7 @@ impl GatewayOptions {
                 }
             }
         }
+        out.context_spec = attrs.get(&build.context_name).cloned();
         if let Some(h) = build.build_args.get("BUILDKIT_SANDBOX_HOSTNAME") {
             build.hostname.get_or_insert_with(|| h.clone());
         }

@@ -30,9 +30,18 @@ pub(super) struct FakeDaemon {
     pub(super) solves: Arc<Mutex<Vec<gw::SolveRequest>>>,
     /// Gateway caps announced besides the basic ones.
     pub(super) extra_caps: Vec<&'static str>,
+    /// LLB caps announced besides the basic ones.
+    pub(super) extra_llb_caps: Vec<&'static str>,
     /// The `Warn` calls received.
     pub(super) warns: Arc<Mutex<Vec<gw::WarnRequest>>>,
+    /// Files besides `Dockerfile` that ReadFile finds (in any ref).
+    pub(super) files: std::collections::BTreeMap<String, Vec<u8>>,
+    /// The ReadFile calls received: ref, path and range length.
+    pub(super) reads: Arc<Mutex<Vec<Read>>>,
 }
+
+/// A ReadFile call: ref, path and range length.
+pub(super) type Read = (String, String, Option<i64>);
 
 fn has_exec(def: Option<&pb::Definition>) -> bool {
     use prost::Message as _;
@@ -92,10 +101,22 @@ impl LlbBridge for FakeDaemon {
         request: Request<gw::ReadFileRequest>,
     ) -> Result<Response<gw::ReadFileResponse>, Status> {
         let request = request.into_inner();
-        if request.file_path == "Dockerfile" {
-            Ok(Response::new(gw::ReadFileResponse {
-                data: self.dockerfile.clone(),
-            }))
+        if let Ok(mut reads) = self.reads.lock() {
+            reads.push((
+                request.r#ref.clone(),
+                request.file_path.clone(),
+                request.range.as_ref().map(|r| r.length),
+            ));
+        }
+        let found = match request.file_path.as_str() {
+            "Dockerfile" => Some(self.dockerfile.clone()),
+            path => self.files.get(path).cloned(),
+        };
+        if let Some(mut data) = found {
+            if let Some(range) = request.range {
+                data.truncate(usize::try_from(range.length).unwrap_or(0));
+            }
+            Ok(Response::new(gw::ReadFileResponse { data }))
         } else {
             Err(Status::unknown(format!(
                 "open {}: no such file or directory",
@@ -137,7 +158,11 @@ impl LlbBridge for FakeDaemon {
         }
         Ok(Response::new(gw::PongResponse {
             frontend_api_caps: api,
-            llb_caps: vec![cap("file.base"), cap("exec.meta.base")],
+            llb_caps: ["file.base", "exec.meta.base"]
+                .iter()
+                .chain(&self.extra_llb_caps)
+                .map(|c| cap(c))
+                .collect(),
             workers: vec![WorkerRecord {
                 id: "w0".into(),
                 labels: Default::default(),

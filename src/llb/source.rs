@@ -61,6 +61,10 @@ pub struct Git {
     pub skip_submodules: bool,
     /// Reached over SSH: the client's default SSH agent socket is mounted.
     pub ssh: bool,
+    /// File modification times: `checkout` or `commit` (`git.mtime`); `None`: the daemon's.
+    pub mtime: Option<String>,
+    /// Fetch the checksum as the commit without resolving the ref (`git.fetchbycommit`).
+    pub fetch_by_commit: bool,
 }
 
 impl State {
@@ -91,6 +95,12 @@ impl State {
         }
         if git.skip_submodules {
             attrs.insert("git.skipsubmodules".into(), "true".into());
+        }
+        if let Some(mtime) = &git.mtime {
+            attrs.insert("git.mtime".into(), mtime.clone());
+        }
+        if git.fetch_by_commit {
+            attrs.insert("git.fetchbycommit".into(), "true".into());
         }
         if git.ssh {
             attrs.insert("git.mountsshsock".into(), "default".into());
@@ -156,6 +166,7 @@ const GIT_ATTR_CAPS: &[(&str, &str)] = &[
     ("git.checksum", "source.git.checksum"),
     ("git.skipsubmodules", "source.git.skipsubmodules"),
     ("git.mtime", "source.git.mtime"),
+    ("git.fetchbycommit", "source.git.fetchbycommit"),
 ];
 
 // "soruce.http.uidgid" is BuildKit's spelling of that cap.
