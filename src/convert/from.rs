@@ -207,6 +207,13 @@ impl Dispatcher<'_> {
             return Ok((llb::State::scratch(), image));
         }
         let text = format!("FROM {pinned}");
+        // An image read by COPY --from or a mount is an implicit stage in the official frontend,
+        // whose source code (the op's command description) is empty.
+        let command = if st.is_some() {
+            ins.original.trim().to_string()
+        } else {
+            String::new()
+        };
         let name = match st {
             Some(st) => st.progress_name(&text),
             None => text,
@@ -220,7 +227,7 @@ impl Dispatcher<'_> {
             name: Some(name),
             description: BTreeMap::from([(
                 "com.docker.dockerfile.v1.command".to_string(),
-                ins.original.trim().to_string(),
+                command,
             )]),
             locations: (ins.lines.0..=ins.lines.1).map(|l| (l, l)).collect(),
             platform: Some(llb_platform(platform)),

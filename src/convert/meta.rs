@@ -121,8 +121,8 @@ impl Dispatcher<'_> {
                         },
                     );
                     // The progress name is not an expansion BuildKit checks.
-                    let shown = (self.lexer.process_word(&ins.original, &st.env))
-                        .unwrap_or_else(|_| ins.original.clone());
+                    let shown = (self.lexer.process_word(ins.original.trim(), &st.env))
+                        .unwrap_or_else(|_| ins.original.trim().to_string());
                     let name = st.progress_name(&uppercase_cmd(&shown));
                     let mut meta = self.op_meta(st, ins, name);
                     meta.ignore_cache = false;

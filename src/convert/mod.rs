@@ -40,11 +40,12 @@ pub const MAX_DEFINITION: usize = 16 << 20;
 
 /// Every LLB capability conversion asks the daemon's set about (what a check run, which judges
 /// the Dockerfile rather than a daemon, assumes present).
-pub const QUERIED_CAPS: [&str; 12] = [
+pub const QUERIED_CAPS: [&str; 13] = [
     "exec.meta.ulimit",
     "exec.mount.bind.readwrite-nooutput",
     "exec.mount.tmpfs.size",
     "exec.secretenv",
+    "exec.validexitcode",
     "file.copy.includeexcludepatterns",
     "file.copy.modestring",
     "file.copy.requiredpaths",

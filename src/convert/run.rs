@@ -70,19 +70,25 @@ impl Dispatcher<'_> {
             name_env.add(name, "****");
         }
         let shown = name_lexer
-            .process_word(&ins.original, &name_env)
-            .unwrap_or_else(|_| ins.original.clone());
+            .process_word(ins.original.trim(), &name_env)
+            .unwrap_or_else(|_| ins.original.trim().to_string());
         let shown = match summary {
             Some(first) => format!("{shown} ({first})"),
             None => shown,
         };
         let name = st.progress_name(&uppercase_cmd(&shown));
         let mut meta = self.op_meta(st, ins, name);
+        // An inherited trigger is described by its own text, without the ONBUILD of its name.
+        let code = ins.original.trim();
         meta.description.insert(
             "com.docker.dockerfile.v1.command".into(),
-            ins.original.trim().to_string(),
+            code.strip_prefix("ONBUILD ").unwrap_or(code).to_string(),
         );
         meta.platform = Some(super::from::llb_platform(&st.platform));
+        // The Go client records this cap on every exec when the daemon has it (metadata only).
+        if self.ctx.llb_caps.contains("exec.meta.setsdefaultpath") {
+            meta.caps.insert("exec.meta.setsdefaultpath".into());
+        }
         self.emitted += st.env.byte_len() + args.iter().map(String::len).sum::<usize>();
         if self.emitted > super::MAX_DEFINITION {
             return Err(format!(

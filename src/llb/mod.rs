@@ -17,8 +17,9 @@
 //!
 //! Ops follow BuildKit's Go client (`client/llb`) where it matters for the daemon:
 //!
-//! - Op bytes are protobuf in field-number order with map entries written in full, as Go writes
-//!   them, so the digest of an op matches the one the Go client computes for the same op.
+//! - Op bytes are protobuf in field-number order, except that the `op` oneof comes last, with
+//!   map entries written in full, as the Go client of BuildKit v0.32 writes them, so the digest of
+//!   an op matches the one it computes for the same op.
 //! - Each op records the LLB caps it needs in `OpMetadata.caps` (`source.local.followpaths`,
 //!   `exec.mount.cache`, `file.base`, `mergeop`, ...), so a daemon lacking one rejects the build
 //!   instead of silently ignoring a field.
@@ -63,6 +64,7 @@ use std::fmt;
 
 use crate::proto::pb;
 
+pub mod caps;
 mod definition;
 mod dump;
 mod exec;
