@@ -192,6 +192,19 @@ fn stager_llb_equals_refd2l_on_golden_dockerfiles() {
     compare("golden", &files, 50);
 }
 
+/// Probes of the 1.19–1.26 changes and of what real-world files rarely show (tests/refd2l).
+#[test]
+fn stager_llb_equals_refd2l_on_1_26_probes() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(ROOT).join("tests/refd2l"))
+        .expect("tests/refd2l")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
+        .collect();
+    files.sort();
+    let at_least = files.len();
+    compare("probe", &files, at_least);
+}
+
 /// Converts each file with both and fails on any op that differs; `at_least` files must convert.
 fn compare(label: &str, files: &[PathBuf], at_least: usize) {
     let Some(refd2l) = refd2l() else { return };

@@ -11,7 +11,6 @@ use super::Dispatcher;
 use super::checks::Once;
 use super::copy::parse_chown;
 use super::gofmt;
-use super::paths::normalize;
 use super::run::with_shell;
 use super::stage::{StageState, uppercase_cmd};
 
@@ -104,7 +103,7 @@ impl Dispatcher<'_> {
             Kind::Workdir(path) => {
                 let path = expand(path, st)?;
                 self.check_workdir(st, &path, ins);
-                let wd = normalize(&st.image.config.working_dir, &path, false);
+                let wd = super::paths::workdir(&st.image.config.working_dir, &path);
                 st.image.config.working_dir = wd.clone();
                 st.workdir = wd.clone();
                 let with_layer = wd != "/";
@@ -112,7 +111,7 @@ impl Dispatcher<'_> {
                     let owner = (!st.image.config.user.is_empty())
                         .then(|| parse_chown(&st.image.config.user));
                     let actions = llb::FileActions::new().mkdir(
-                        &wd,
+                        &super::paths::clean(&wd),
                         0o755,
                         llb::MkdirOpts {
                             make_parents: true,

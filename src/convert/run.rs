@@ -69,13 +69,12 @@ impl Dispatcher<'_> {
         for name in &extra.masked_env {
             name_env.add(name, "****");
         }
-        let shown = name_lexer
-            .process_word(ins.original.trim(), &name_env)
-            .unwrap_or_else(|_| ins.original.trim().to_string());
-        let shown = match summary {
-            Some(first) => format!("{shown} ({first})"),
-            None => shown,
+        // The here-document's summary is part of what is expanded, as in the official frontend.
+        let code = match summary {
+            Some(first) => format!("{} ({first})", ins.original.trim()),
+            None => ins.original.trim().to_string(),
         };
+        let shown = name_lexer.process_word(&code, &name_env).unwrap_or(code);
         let name = st.progress_name(&uppercase_cmd(&shown));
         let mut meta = self.op_meta(st, ins, name);
         // An inherited trigger is described by its own text, without the ONBUILD of its name.
