@@ -74,9 +74,9 @@ impl Dispatcher<'_> {
                 let mut shown = Vec::new();
                 for decl in decls {
                     self.check_arg_key(&decl.key, ins);
-                    let build_arg = self.ctx.options.build_args.get(&decl.key);
+                    let build_arg = self.plan.build_arg(self.ctx.options, &decl.key);
                     let value = match (build_arg, &decl.default) {
-                        (Some(v), _) => Some(v.clone()),
+                        (Some(v), _) => Some(v.to_string()),
                         (None, Some(d)) => Some(expand(d, st)?),
                         (None, None) => self
                             .plan
@@ -116,7 +116,12 @@ impl Dispatcher<'_> {
                         llb::MkdirOpts {
                             make_parents: true,
                             owner,
-                            ..llb::MkdirOpts::default()
+                            // SOURCE_DATE_EPOCH dates the directory, as in 1.23+.
+                            timestamp: self
+                                .plan
+                                .epoch
+                                .unix
+                                .map(|t| t.saturating_mul(1_000_000_000)),
                         },
                     );
                     // The progress name is not an expansion BuildKit checks.

@@ -291,12 +291,20 @@ impl<'p> Dispatcher<'p> {
     fn run(mut self) -> Result<Dispatched, Error> {
         for stage in self.plan.reachable_stages() {
             let (mut st, triggers) = self.start(stage)?;
+            let inherited = st.image.history.len();
             for trigger in &triggers {
                 let step = self.trigger_step(trigger, stage)?;
                 self.dispatch(&mut st, stage, &step)?;
             }
             for step in &stage.steps {
                 self.dispatch(&mut st, stage, step)?;
+            }
+            // With SOURCE_DATE_EPOCH, the entries this stage wrote carry it as their time.
+            if let Some(unix) = self.plan.epoch.unix {
+                let created = crate::plan::epoch::rfc3339(unix);
+                for entry in st.image.history.iter_mut().skip(inherited) {
+                    entry.created = Some(created.clone());
+                }
             }
             self.outputs[stage.index] = Some(st.state.clone());
             self.done[stage.index] = Some(st);

@@ -259,6 +259,13 @@ pub(super) async fn build_with(
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
         let mut plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+        // 1.26 asks the daemon for that source's commit or Last-Modified time; stager does not
+        // (yet), and building without the time would silently not be reproducible.
+        if let Some(source) = &plan.epoch.remote {
+            return Err(Failure::plain(format!(
+                "SOURCE_DATE_EPOCH from the time of {source} (a git or HTTP source) is not supported by stager; pass the time as a number"
+            )));
+        }
         let mut bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
         // Base images' ONBUILD triggers may read stages the target does not: plan again with
         // them, as BuildKit resolves again when triggers bring new dependencies. Each round
@@ -306,34 +313,51 @@ pub(super) async fn build_with(
             id,
             def: Some(converted.definition),
         };
-        solved.push((
-            platform_opts.target_platform().clone(),
+        solved.push(Solved {
+            platform: platform_opts.target_platform().clone(),
             reference,
-            converted.image,
-        ));
+            image: converted.image,
+            epoch: plan.epoch.unix,
+        });
     }
     Ok(assemble_result(solved, opts.returns_ref_map()))
 }
 
-/// The `Return` result: one ref, or refs by platform ID with a config per platform.
-fn assemble_result(
-    solved: Vec<(Platform, gw::Ref, crate::image::Image)>,
-    ref_map: bool,
-) -> gw::Result {
-    let platforms: Vec<Platform> = solved.iter().map(|(p, _, _)| p.clone()).collect();
+/// One platform's solved build.
+struct Solved {
+    platform: Platform,
+    reference: gw::Ref,
+    image: crate::image::Image,
+    /// SOURCE_DATE_EPOCH as resolved, for the exporter (`source.date.epoch`).
+    epoch: Option<i64>,
+}
+
+/// The result metadata key the image exporters read SOURCE_DATE_EPOCH from.
+const EPOCH_KEY: &str = "source.date.epoch";
+
+/// The `Return` result: one ref, or refs by platform ID with a config (and, with
+/// SOURCE_DATE_EPOCH, an epoch) per platform.
+fn assemble_result(solved: Vec<Solved>, ref_map: bool) -> gw::Result {
+    let platforms: Vec<Platform> = solved.iter().map(|s| s.platform.clone()).collect();
     let mut metadata = BTreeMap::from([("refs.platforms".to_string(), refs_platforms(&platforms))]);
-    if !ref_map && let [(_, reference, image)] = solved.as_slice() {
-        metadata.insert("containerimage.config".to_string(), image.to_json());
+    if !ref_map && let [one] = solved.as_slice() {
+        metadata.insert("containerimage.config".to_string(), one.image.to_json());
+        if let Some(epoch) = one.epoch {
+            metadata.insert(EPOCH_KEY.to_string(), epoch.to_string().into_bytes());
+        }
         return gw::Result {
-            result: Some(gw::result::Result::Ref(reference.clone())),
+            result: Some(gw::result::Result::Ref(one.reference.clone())),
             metadata,
         };
     }
     let mut refs = BTreeMap::new();
-    for (platform, reference, image) in solved {
-        let id = platform.to_string();
-        metadata.insert(format!("containerimage.config/{id}"), image.to_json());
-        refs.insert(id, reference);
+    for one in solved {
+        let id = one.platform.to_string();
+        metadata.insert(format!("containerimage.config/{id}"), one.image.to_json());
+        if let Some(epoch) = one.epoch {
+            metadata.insert(format!("{EPOCH_KEY}/{id}"), epoch.to_string().into_bytes());
+        }
+        refs.insert(id, one.reference);
     }
     gw::Result {
         result: Some(gw::result::Result::Refs(gw::RefMap { refs })),
@@ -577,14 +601,37 @@ fn refs_platforms(platforms: &[Platform]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn solved(p: &str, id: &str) -> (Platform, gw::Ref, crate::image::Image) {
+    fn solved(p: &str, id: &str) -> Solved {
         let platform = Platform::parse(p).unwrap();
         let image = crate::image::Image::scratch(&platform);
         let reference = gw::Ref {
             id: id.into(),
             def: None,
         };
-        (platform, reference, image)
+        Solved {
+            platform,
+            reference,
+            image,
+            epoch: None,
+        }
+    }
+
+    #[test]
+    fn the_epoch_is_returned_per_platform() {
+        let dated = |p: &str| Solved {
+            epoch: Some(1_700_000_000),
+            ..solved(p, "r")
+        };
+        let one = assemble_result(vec![dated("linux/amd64")], false);
+        assert_eq!(one.metadata["source.date.epoch"], b"1700000000");
+        let many = assemble_result(vec![dated("linux/amd64"), dated("linux/arm64")], true);
+        assert_eq!(
+            many.metadata["source.date.epoch/linux/arm64"],
+            b"1700000000"
+        );
+        assert!(!many.metadata.contains_key("source.date.epoch"));
+        let none = assemble_result(vec![solved("linux/amd64", "r")], false);
+        assert!(!none.metadata.contains_key("source.date.epoch"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod args;
 mod build;
+pub mod epoch;
 
 pub use args::{GlobalArgs, Vars, automatic_args};
 pub(crate) use build::step_sources;
@@ -29,6 +30,22 @@ pub struct Plan {
     pub target: usize,
     /// `reachable[i]`: stage `i` is needed by the target.
     pub reachable: Vec<bool>,
+    /// What SOURCE_DATE_EPOCH resolved to (nothing when not asked for).
+    pub epoch: epoch::Resolved,
+    /// The SOURCE_DATE_EPOCH build arg after resolution, when one was given: the number, or
+    /// `None` when it resolved to nothing and is dropped.
+    pub epoch_build_arg: Option<Option<String>>,
+}
+
+impl Plan {
+    /// The value of build arg `key` for this build (`opts.build_args`, with SOURCE_DATE_EPOCH
+    /// as resolved).
+    pub fn build_arg<'a>(&'a self, opts: &'a BuildOptions, key: &str) -> Option<&'a str> {
+        match &self.epoch_build_arg {
+            Some(resolved) if key == epoch::NAME => resolved.as_deref(),
+            _ => opts.build_args.get(key).map(String::as_str),
+        }
+    }
 }
 
 /// One `FROM` and the instructions after it.
