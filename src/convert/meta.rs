@@ -237,15 +237,15 @@ impl Dispatcher<'_> {
                     start_interval: h.start_interval,
                     retries: h.retries,
                 };
-                // Go's `%q` of a *HealthConfig: durations quoted, the retry count as a rune.
+                // Go's `%+v` of the HealthcheckConfig, as 1.24+ writes it.
                 let history = format!(
-                    "HEALTHCHECK &{{{} {} {} {} {} {}}}",
-                    gofmt::quote_list(&hc.test),
-                    gofmt::quote(&gofmt::duration(hc.interval)),
-                    gofmt::quote(&gofmt::duration(hc.timeout)),
-                    gofmt::quote(&gofmt::duration(hc.start_period)),
-                    gofmt::quote(&gofmt::duration(hc.start_interval)),
-                    gofmt::quote_rune(hc.retries)
+                    "HEALTHCHECK {{Test:{} Interval:{} Timeout:{} StartPeriod:{} StartInterval:{} Retries:{}}}",
+                    gofmt::plain_list(&hc.test),
+                    gofmt::duration(hc.interval),
+                    gofmt::duration(hc.timeout),
+                    gofmt::duration(hc.start_period),
+                    gofmt::duration(hc.start_interval),
+                    hc.retries
                 );
                 st.image.config.healthcheck = Some(hc);
                 st.image.add_history(history, false);
