@@ -235,19 +235,28 @@ pub(super) async fn build_with(
     };
     if let Some(bytes) = ignore {
         build_opts.excludes = pipeline::dockerignore_patterns(&bytes);
+        pipeline::validate_dockerignore(&build_opts.excludes).map_err(Failure::plain)?;
     }
 
     let with_location =
         |e: pipeline::Error| Failure::located(e, &build_opts.filename, &loaded.bytes);
-    let parsed = pipeline::parse(&loaded.bytes).map_err(with_location)?;
-    let mut checks =
-        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
     let source_info = pb::SourceInfo {
         filename: build_opts.filename.clone(),
         data: loaded.bytes.clone(),
         definition: Some(loaded.definition.clone()),
         language: "Dockerfile".into(),
     };
+    let parsed = match pipeline::parse(&loaded.bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            // Warnings found before the error are still reported, as in 1.26.
+            let checks = super::lint::BuildChecks::before_parse_error(&loaded.bytes, &build_opts);
+            let _ = checks.finish(client, daemon, &source_info).await;
+            return Err(with_location(e));
+        }
+    };
+    let mut checks =
+        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
     let platforms = if opts.platforms.is_empty() {
         vec![None]
     } else {
@@ -258,7 +267,15 @@ pub(super) async fn build_with(
     for platform in platforms {
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
-        let mut plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+        let mut plan = match pipeline::plan(&parsed, &platform_opts) {
+            Ok(plan) => plan,
+            Err(e) => {
+                if let Some(checks) = checks.take() {
+                    let _ = checks.finish(client, daemon, &source_info).await;
+                }
+                return Err(with_location(e));
+            }
+        };
         // 1.26 asks the daemon for that source's commit or Last-Modified time; stager does not
         // (yet), and building without the time would silently not be reproducible.
         if let Some(source) = &plan.epoch.remote {
@@ -291,9 +308,22 @@ pub(super) async fn build_with(
         };
         // Checks run for the first platform only, as in the official frontend.
         let sink = checks.as_ref().map(|c| &c.sink);
-        let converted =
-            crate::convert::convert_checked(&plan, parsed.dockerfile.escape, &bases, &ctx, sink)
-                .map_err(|e| with_location(e.into()))?;
+        let converted = match crate::convert::convert_checked(
+            &plan,
+            parsed.dockerfile.escape,
+            &bases,
+            &ctx,
+            sink,
+        ) {
+            Ok(converted) => converted,
+            Err(e) => {
+                // The findings before the failing instruction still go out as warnings.
+                if let Some(checks) = checks.take() {
+                    let _ = checks.finish(client, daemon, &source_info).await;
+                }
+                return Err(with_location(e.into()));
+            }
+        };
         if let Some(checks) = checks.take() {
             checks.finish(client, daemon, &source_info).await?;
         }

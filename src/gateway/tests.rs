@@ -32,6 +32,8 @@ pub(super) struct FakeDaemon {
     pub(super) extra_caps: Vec<&'static str>,
     /// The `Warn` calls received.
     pub(super) warns: Arc<Mutex<Vec<gw::WarnRequest>>>,
+    /// The context's `.dockerignore`, when it has one.
+    pub(super) dockerignore: Option<Vec<u8>>,
 }
 
 fn has_exec(def: Option<&pb::Definition>) -> bool {
@@ -96,6 +98,12 @@ impl LlbBridge for FakeDaemon {
             Ok(Response::new(gw::ReadFileResponse {
                 data: self.dockerfile.clone(),
             }))
+        } else if let Some(data) = self
+            .dockerignore
+            .clone()
+            .filter(|_| request.file_path == ".dockerignore")
+        {
+            Ok(Response::new(gw::ReadFileResponse { data }))
         } else {
             Err(Status::unknown(format!(
                 "open {}: no such file or directory",
