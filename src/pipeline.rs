@@ -157,24 +157,15 @@ fn brackets_closed(p: &str) -> bool {
     let mut chars = p.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if chars.next().is_none() {
-                    return false;
-                }
-            }
+            '\\' if chars.next().is_none() => return false,
             '[' => {
                 let mut first = true;
                 loop {
                     match chars.next() {
                         None => return false,
                         Some(']') if !first => break,
-                        Some('\\') => {
-                            if chars.next().is_none() {
-                                return false;
-                            }
-                        }
-                        Some('^') if first => {}
-                        Some(_) => {}
+                        Some('\\') if chars.next().is_none() => return false,
+                        _ => {}
                     }
                     first = false;
                 }
