@@ -88,6 +88,22 @@ impl Dispatcher<'_> {
         if self.ctx.llb_caps.contains("exec.meta.setsdefaultpath") {
             meta.caps.insert("exec.meta.setsdefaultpath".into());
         }
+        // Resource limits (1.25+) where the daemon applies them; older daemons run without, as
+        // with the official frontend.
+        if let Some(r) = &opts.linux_resources
+            && self.ctx.llb_caps.contains("exec.meta.linux.resources")
+        {
+            meta.caps.insert("exec.meta.linux.resources".into());
+            meta.linux_resources = Some(pb::LinuxResources {
+                memory: r.memory,
+                memory_swap: r.memory_swap,
+                cpu_shares: r.cpu_shares,
+                cpu_period: r.cpu_period,
+                cpu_quota: r.cpu_quota,
+                cpuset_cpus: r.cpuset_cpus.clone(),
+                cpuset_mems: r.cpuset_mems.clone(),
+            });
+        }
         self.emitted += st.env.byte_len() + args.iter().map(String::len).sum::<usize>();
         if self.emitted > super::MAX_DEFINITION {
             return Err(format!(

@@ -17,6 +17,7 @@ mod lint;
 #[cfg(test)]
 mod lint_tests;
 pub mod options;
+mod resources;
 pub mod stdio;
 #[cfg(test)]
 mod tests;

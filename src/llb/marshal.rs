@@ -198,6 +198,9 @@ fn merge_metadata(into: &mut pb::OpMetadata, from: &pb::OpMetadata) {
     if from.progress_group.is_some() {
         into.progress_group.clone_from(&from.progress_group);
     }
+    if from.linux_resources.is_some() {
+        into.linux_resources.clone_from(&from.linux_resources);
+    }
 }
 
 #[cfg(test)]

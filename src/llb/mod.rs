@@ -132,6 +132,8 @@ pub struct OpMeta {
     pub platform: Option<Platform>,
     /// Extra `OpMetadata.caps`, on top of the ones the op kind adds itself.
     pub caps: BTreeSet<String>,
+    /// Cgroup limits of an exec (`OpMetadata.linux_resources`).
+    pub linux_resources: Option<pb::LinuxResources>,
 }
 
 #[cfg(test)]
