@@ -343,10 +343,15 @@ pub(super) async fn build_with(
             id,
             def: Some(converted.definition),
         };
+        let base_config = plan
+            .target_base_image()
+            .and_then(|request| bases.get(&request.key()))
+            .map(|base| base.config.to_json());
         solved.push(Solved {
             platform: platform_opts.target_platform().clone(),
             reference,
             image: converted.image,
+            base_config,
             epoch: plan.epoch.unix,
         });
     }
@@ -358,12 +363,18 @@ struct Solved {
     platform: Platform,
     reference: gw::Ref,
     image: crate::image::Image,
+    /// The config of the image the target starts from (`containerimage.base.config`).
+    base_config: Option<Vec<u8>>,
     /// SOURCE_DATE_EPOCH as resolved, for the exporter (`source.date.epoch`).
     epoch: Option<i64>,
 }
 
 /// The result metadata key the image exporters read SOURCE_DATE_EPOCH from.
 const EPOCH_KEY: &str = "source.date.epoch";
+
+/// The result metadata key of the target's base image config (BuildKit v0.13+ exporters and
+/// provenance read it).
+const BASE_CONFIG_KEY: &str = "containerimage.base.config";
 
 /// The `Return` result: one ref, or refs by platform ID with a config (and, with
 /// SOURCE_DATE_EPOCH, an epoch) per platform.
@@ -372,6 +383,9 @@ fn assemble_result(solved: Vec<Solved>, ref_map: bool) -> gw::Result {
     let mut metadata = BTreeMap::from([("refs.platforms".to_string(), refs_platforms(&platforms))]);
     if !ref_map && let [one] = solved.as_slice() {
         metadata.insert("containerimage.config".to_string(), one.image.to_json());
+        if let Some(base) = &one.base_config {
+            metadata.insert(BASE_CONFIG_KEY.to_string(), base.clone());
+        }
         if let Some(epoch) = one.epoch {
             metadata.insert(EPOCH_KEY.to_string(), epoch.to_string().into_bytes());
         }
@@ -384,6 +398,9 @@ fn assemble_result(solved: Vec<Solved>, ref_map: bool) -> gw::Result {
     for one in solved {
         let id = one.platform.to_string();
         metadata.insert(format!("containerimage.config/{id}"), one.image.to_json());
+        if let Some(base) = one.base_config {
+            metadata.insert(format!("{BASE_CONFIG_KEY}/{id}"), base);
+        }
         if let Some(epoch) = one.epoch {
             metadata.insert(format!("{EPOCH_KEY}/{id}"), epoch.to_string().into_bytes());
         }
@@ -642,6 +659,7 @@ mod tests {
             platform,
             reference,
             image,
+            base_config: None,
             epoch: None,
         }
     }

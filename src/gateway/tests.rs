@@ -274,6 +274,8 @@ async fn builds_and_returns_the_target_with_its_config() {
         serde_json::from_slice(&result.metadata["containerimage.config"]).expect("json");
     assert_eq!(config["config"]["Cmd"], serde_json::json!(["/app"]));
     assert_eq!(config["architecture"], "amd64");
+    // The target starts from scratch: no base image config.
+    assert!(!result.metadata.contains_key("containerimage.base.config"));
     let solves = solves.lock().expect("lock");
     let local = |i: usize| -> Vec<String> {
         use prost::Message as _;
@@ -472,4 +474,22 @@ async fn a_daemon_that_went_away_is_an_error_not_a_hang() {
         let answer = tokio::time::timeout(limit, client.ping()).await;
         assert!(matches!(answer, Ok(Err(_))), "ping must fail promptly");
     }
+}
+
+#[tokio::test]
+async fn the_base_image_config_of_the_target_is_returned() {
+    // Through a FROM-stage chain, as the official frontend's baseImg.
+    let fake = daemon("FROM busybox AS base\nRUN make\nFROM base\nCMD [\"/app\"]\n");
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let result = build_with(&mut client, &pong, attrs(&[]), "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let base: serde_json::Value =
+        serde_json::from_slice(&result.metadata["containerimage.base.config"]).expect("json");
+    let target: serde_json::Value =
+        serde_json::from_slice(&result.metadata["containerimage.config"]).expect("json");
+    assert_ne!(base, target);
+    assert_eq!(base["rootfs"]["type"], "layers");
+    assert!(base["config"]["Cmd"] != serde_json::json!(["/app"]));
 }

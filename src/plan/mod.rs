@@ -221,6 +221,33 @@ impl Plan {
         out.into_iter().collect()
     }
 
+    /// The image the target's filesystem starts from, through FROM-stage chains (what the
+    /// official frontend returns as `containerimage.base.config`); none for scratch.
+    pub fn target_base_image(&self) -> Option<ImageRequest> {
+        let mut stage = self.stages.get(self.target)?;
+        // A chain of FROM stages is at most as long as the stage list.
+        for _ in 0..=self.stages.len() {
+            let (image, oci_store) = match &stage.base {
+                Base::Stage(i) => {
+                    stage = self.stages.get(*i)?;
+                    continue;
+                }
+                Base::Image(r) => (r.clone(), None),
+                Base::Context(c) => match c.oci_layout() {
+                    Some(oci) => (oci.reference, Some(oci.store)),
+                    None => (c.image()?, None),
+                },
+                Base::Scratch => return None,
+            };
+            return Some(ImageRequest {
+                reference: image.to_string(),
+                platform: stage.platform.clone(),
+                oci_store,
+            });
+        }
+        None
+    }
+
     /// Stages the ONBUILD triggers of the reachable stages' base images read that the plan
     /// does not reach yet; `triggers_of` gives the triggers of a resolved image.
     pub fn stages_for_triggers(
