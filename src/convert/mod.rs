@@ -257,6 +257,9 @@ impl<'p> Dispatcher<'p> {
             .flat_map(crate::plan::Step::sources)
             .filter_map(|b| match b {
                 Base::Image(r) => Some(r.to_string()),
+                // A named context read by COPY --from or a mount is a dispatch state of its own
+                // too, so names carry the stage (`[stage-0 1/2]`), as in 1.26.
+                Base::Context(c) => Some(format!("context:{}", c.key)),
                 _ => None,
             })
             .collect();
