@@ -218,8 +218,12 @@ pub(super) async fn build_with(
         if request == "frontend.outline" {
             return outline_answer(client, &loaded.bytes, &opts.build).await;
         }
-        return subrequest(request, &loaded.bytes, &opts.build);
+        if request != CONVERT_LLB {
+            return subrequest(request, &loaded.bytes, &opts.build);
+        }
     }
+    // `--call=convertllb` converts as a build does and answers with the LLB instead of solving.
+    let convert_only = opts.request_id.as_deref() == Some(CONVERT_LLB);
     // Not forwarded: whatever the client needs must be implemented here, or the build
     // would silently ignore it (a --build-context, for example).
     if let Some((cap, _)) = missing.first() {
@@ -327,6 +331,16 @@ pub(super) async fn build_with(
         if let Some(checks) = checks.take() {
             checks.finish(client, daemon, &source_info).await?;
         }
+        if convert_only {
+            let json = crate::llb::protojson::convertllb_json(&converted.definition);
+            return Ok(gw::Result {
+                result: None,
+                metadata: BTreeMap::from([
+                    ("result.json".to_string(), json.into_bytes()),
+                    ("version".to_string(), b"0.1.0".to_vec()),
+                ]),
+            });
+        }
         let result = client
             .solve(gw::SolveRequest {
                 definition: Some(converted.definition.clone()),
@@ -368,6 +382,9 @@ struct Solved {
     /// SOURCE_DATE_EPOCH as resolved, for the exporter (`source.date.epoch`).
     epoch: Option<i64>,
 }
+
+/// The subrequest that returns the converted LLB as JSON (dockerfile 1.20+).
+const CONVERT_LLB: &str = "frontend.convertllb";
 
 /// The result metadata key the image exporters read SOURCE_DATE_EPOCH from.
 const EPOCH_KEY: &str = "source.date.epoch";

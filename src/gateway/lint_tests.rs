@@ -203,3 +203,36 @@ async fn an_invalid_dockerignore_fails_the_build() {
     let failure = failing_build(fake, &[]).await;
     assert_eq!(failure.message, "illegal exclusion pattern: \"!\"");
 }
+
+#[tokio::test]
+async fn convertllb_answers_with_the_llb_as_json() {
+    let fake = daemon("FROM busybox\nRUN echo hi\n");
+    let solves = fake.solves.clone();
+    let result = build(fake, &[("requestid", "frontend.convertllb")]).await;
+    assert!(result.result.is_none());
+    assert_eq!(result.metadata["version"], b"0.1.0");
+    let json: serde_json::Value =
+        serde_json::from_slice(&result.metadata["result.json"]).expect("json");
+    let ops = json["def"].as_object().expect("def");
+    assert!(
+        ops.values()
+            .any(|op| op["exec"]["meta"]["args"][2] == "echo hi")
+    );
+    assert!(
+        json["metadata"]
+            .as_object()
+            .is_some_and(|m| m.len() == ops.len())
+    );
+    assert_eq!(json["source"]["infos"][0]["filename"], "Dockerfile");
+    // Nothing was solved but the Dockerfile's load.
+    assert!(solves.lock().expect("lock").iter().all(|r| {
+        let def = r.definition.as_ref().expect("definition");
+        !def.def.iter().any(|b| {
+            use prost::Message as _;
+            matches!(
+                crate::proto::pb::Op::decode(b.as_slice()).map(|o| o.op),
+                Ok(Some(crate::proto::pb::op::Op::Exec(_)))
+            )
+        })
+    }));
+}

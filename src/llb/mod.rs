@@ -72,6 +72,7 @@ mod file;
 mod marshal;
 mod merge;
 pub(crate) mod path;
+pub mod protojson;
 mod replace;
 mod source;
 mod state;
