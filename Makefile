@@ -6,9 +6,14 @@
 #   make image    the frontend image $(IMAGE) from the host-built binary (pulls nothing)
 #   make demo     build examples/multistage through the frontend, show the result
 #   make test     cargo test, then the end-to-end comparison with Docker's built-in frontend,
-#                 on Docker 20.10 and on a current Docker (26, BuildKit v0.13) beside it
+#                 on Docker 20.10, on Docker 28.5 beside it (also against the official 1.26
+#                 frontend image) and on a standalone buildkitd v0.32.2 over mutual TLS
 #   make e2e      only the end-to-end cases (E2E_FRONTEND=builtin checks the harness itself;
 #                 CASES="a b" runs some)
+#   make e2e-current  the suite, build checks, multi-platform and LLB comparison on Docker 28.5
+#   make e2e-buildkit the suite, concurrency, cache round trip, buildx drivers and multi-platform
+#                 on a standalone buildkitd v0.32.2 over mutual TLS (skipped without ../shared)
+#   make e2e-impact `stager impact` predictions checked against real rebuilds
 #   make e2e-load 16 concurrent builds, 8 tenants, 100 cached rebuilds on one daemon
 #   make e2e-image the frontend image holds one static binary and nothing else
 #   make bench    benchmarks: criterion (parse + convert), then builds against the built-in
@@ -47,11 +52,16 @@ demo: deps image
 
 unit:
 	cargo test --workspace
+	bash tests/scripts/debian-mirror.sh
 
+# Cases with a `parallel` file need BuildKit's progress as JSON, which 20.10's classic client
+# cannot print: they are built with the current Docker's client and buildx on the same daemon
+# when e2e-current has unpacked it (make test runs e2e-current first), else not checked.
 e2e: deps image
-	python3 tests/e2e/run.py $(CASES)
+	E2E_RAWJSON_DOCKER=$$( [ -x $(CURRENT_ROOT)/docker-default ] && echo $(CURRENT_ROOT)/docker-default || true ) \
+	  python3 tests/e2e/run.py $(CASES)
 
-test: unit e2e e2e-image e2e-cache e2e-current e2e-load
+test: unit e2e-current e2e e2e-image e2e-impact e2e-cache e2e-buildkit e2e-load
 
 BENCH_RUNS ?= 5
 
@@ -72,18 +82,46 @@ e2e-cache: deps image
 	bash scripts/setup-registry.sh
 	python3 tests/e2e/cache/run.py
 
-# The same end-to-end suite on a current BuildKit, and what only it shows (build-check
-# warnings through buildx, --print=lint): Debian trixie's Docker 26 unpacked under
-# $(CURRENT_ROOT) and started beside 20.10 by scripts/setup-docker-current.sh.
+# The same end-to-end suite on today's Docker, and what only it shows (build-check warnings
+# through buildx, --print=lint, the LLB comparison): Debian sid's Docker 28.5 (BuildKit v0.25,
+# buildx 0.29, containerd 2.1) unpacked under $(CURRENT_ROOT) and started beside 20.10 by
+# scripts/setup-docker-current.sh. With ../shared the suite runs a second time against the
+# official 1.26 frontend image on the same daemon.
 CURRENT_ROOT ?= /opt/stager-docker-current
+OFFICIAL ?= official/dockerfile:1.26.0
+SHARED ?= $(abspath ..)/shared
 .PHONY: e2e-current
 e2e-current: deps image
-	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) bash scripts/setup-docker-current.sh
+	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) OFFICIAL=$(OFFICIAL) SHARED=$(SHARED) bash scripts/setup-docker-current.sh
 	DOCKER=$(CURRENT_ROOT)/docker E2E_TAG_PREFIX=stager-e2e-current E2E_OUT=.e2e/current \
 	  python3 tests/e2e/run.py $(CASES)
+	if [ -d $(SHARED)/tools/buildkit ]; then \
+	  DOCKER=$(CURRENT_ROOT)/docker E2E_TAG_PREFIX=stager-e2e-official E2E_OUT=.e2e/official \
+	    E2E_REFERENCE=$(OFFICIAL) python3 tests/e2e/run.py $(CASES); \
+	else echo "e2e-current: the comparison with the official 1.26 frontend image is SKIPPED: no $(SHARED)/tools/buildkit"; fi
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/run.py
+	if [ -d $(SHARED)/tools/buildkit ]; then \
+	  echo "e2e-current: the same build checks through the official 1.26 frontend (are they what it does?)"; \
+	  DOCKER_CURRENT=$(CURRENT_ROOT)/docker E2E_IMAGE=$(OFFICIAL) python3 tests/e2e/current/run.py; fi
+	DOCKER_CURRENT=$(CURRENT_ROOT)/docker PLATFORMS_ROOT=$(PLATFORMS_ROOT) python3 tests/e2e/current/platforms.py
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+	if [ -d $(SHARED)/tools/buildkit ]; then \
+	  DOCKER_CURRENT=$(CURRENT_ROOT)/docker E2E_REFERENCE=$(OFFICIAL) python3 tests/e2e/current/llb_compare.py; \
+	else echo "e2e-current: the LLB comparison with the official 1.26 frontend image is SKIPPED: no $(SHARED)/tools/buildkit"; fi
 	CORPUS=conformance DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
+
+# stager on a standalone buildkitd v0.32.2 (../shared/tools/buildkit) over mutual TLS, as shared
+# CI builders run it (tests/e2e/buildkit/run.py): the e2e suite against its built-in
+# dockerfile.v0 (1.26), a dozen builds at once through two clients, the registry and local cache
+# round trip onto a second, empty buildkitd, multi-platform builds, buildx's remote and
+# docker-container drivers (with the current Docker's buildx). Skipped (exit 0) without ../shared.
+BUILDKITD_ROOT ?= /opt/stager-buildkitd
+PLATFORMS_ROOT ?= /opt/stager-platforms
+.PHONY: e2e-buildkit
+e2e-buildkit: deps image
+	ROOT=$(CURRENT_ROOT) IMAGE=$(IMAGE) OFFICIAL=$(OFFICIAL) SHARED=$(SHARED) bash scripts/setup-docker-current.sh
+	SHARED=$(SHARED) CURRENT_ROOT=$(CURRENT_ROOT) BUILDKITD_ROOT=$(BUILDKITD_ROOT) PLATFORMS_ROOT=$(PLATFORMS_ROOT) \
+	  python3 tests/e2e/buildkit/run.py
 
 # The LLB comparison over tests/golden and BuildKit's real-world parser test files (several
 # minutes; not in `make test`).
@@ -105,3 +143,10 @@ e2e-load: deps image
 .PHONY: e2e-image
 e2e-image: deps image
 	python3 scripts/check-frontend-image.py $(IMAGE)
+
+# `stager impact` against BuildKit (tests/e2e/impact/run.py): each scenario builds a project,
+# changes it, predicts every step's verdict, rebuilds with --progress=plain and compares
+# (SCENARIOS="a b" runs some). Under a minute on Docker 20.10.
+.PHONY: e2e-impact
+e2e-impact: deps image
+	STAGER_BIN=$(STATIC_BIN) python3 tests/e2e/impact/run.py $(SCENARIOS)

@@ -33,10 +33,7 @@ fn convert(bytes: &[u8]) -> Option<usize> {
 fn real_world() -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in [
-        root.join("../shared/conformance/parser"),
-        root.join("examples"),
-    ] {
+    for dir in [root.join("tests/conformance/parser"), root.join("examples")] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };

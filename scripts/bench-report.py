@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CRITERION = REPO / "target" / "criterion"
-REAL_WORLD_DIRS = [REPO.parent / "shared" / "conformance" / "parser", REPO / "examples"]
+REAL_WORLD_DIRS = [REPO / "tests" / "conformance" / "parser", REPO / "examples"]
 
 
 def median_ns(group: str, ident: str, baseline: str) -> float | None:

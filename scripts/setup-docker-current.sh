@@ -1,60 +1,81 @@
 #!/usr/bin/env bash
-# A second, current Docker Engine beside Docker 20.10, for the end-to-end tests on a newer
-# BuildKit: Debian trixie's docker.io (26.1, BuildKit v0.13: MergeOp, gateway warnings, named
-# contexts) with its CLI and buildx, unpacked under $ROOT (nothing installed through apt, the
-# system's 20.10 stays as it is), run on its own socket, data root, containerd namespace and
-# bridge. It gets busybox:latest and the frontend image from the 20.10 daemon.
+# A second, current Docker Engine beside Docker 20.10, for the end-to-end tests on today's
+# BuildKit: Debian's newest docker.io (SUITE=sid: Docker 28.5, BuildKit v0.25, buildx 0.29,
+# containerd 2.1 from the same suite) with bookworm's runc (sid's needs a newer glibc),
+# unpacked under $ROOT (nothing installed through apt, the system's 20.10 stays as it is), run
+# on its own socket, data root, containerd and bridge, with the containerd image store. It gets
+# busybox:latest and the frontend image from the 20.10 daemon, and, when
+# ../shared/tools/buildkit exists, the official 1.26 frontend as a gateway image ($OFFICIAL).
 #
-# Idempotent. Prints nothing on stdout. Afterwards `$ROOT/docker` is a client for it.
+# Idempotent. Prints nothing on stdout. Afterwards `$ROOT/docker` is a client for it, and
+# `$ROOT/docker-default` the same client (with buildx) for the default daemon.
 #
 # Env: ROOT (/opt/stager-docker-current), IMAGE (myorg/frontend), DOCKER (the 20.10 client),
-# MIRROR (http://deb.debian.org/debian), SUITE (trixie).
+# SUITE (sid), RUNC_SUITE (bookworm), BRIDGE (stagerbr0), BRIDGE_CIDR (172.31.250.1/24),
+# OFFICIAL (official/dockerfile:1.26.0), SHARED (<repo>/../shared).
 set -euo pipefail
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib-debs.sh
+. "$HERE/lib-debs.sh"
 ROOT=${ROOT:-/opt/stager-docker-current}
 IMAGE=${IMAGE:-myorg/frontend}
 DOCKER=${DOCKER:-/usr/bin/docker}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-SUITE=${SUITE:-trixie}
+SUITE=${SUITE:-sid}
+RUNC_SUITE=${RUNC_SUITE:-bookworm}
+BRIDGE=${BRIDGE:-stagerbr0}
+BRIDGE_CIDR=${BRIDGE_CIDR:-172.31.250.1/24}
+OFFICIAL=${OFFICIAL:-official/dockerfile:1.26.0}
+SHARED=${SHARED:-$HERE/../../shared}
 SOCK=$ROOT/run/docker.sock
-BRIDGE=stagerbr0
 
 log() { printf 'setup-docker-current: %s\n' "$*" >&2; }
-fetch() { curl -fsS --retry 5 --retry-delay 2 --max-time 600 "$@"; }
 
 mkdir -p "$ROOT"/{debs,tree,run,data,exec,config/cli-plugins}
 
-# 1. binaries: the current filenames from the suite's package index, so point releases of
-#    the suite do not break this script.
-if [ ! -x "$ROOT/tree/usr/sbin/dockerd" ] || [ ! -x "$ROOT/config/cli-plugins/docker-buildx" ]; then
-  log "reading the $SUITE package index"
-  fetch "$MIRROR/dists/$SUITE/main/binary-amd64/Packages.xz" -o "$ROOT/debs/Packages.xz"
-  mapfile -t files < <(xz -dc "$ROOT/debs/Packages.xz" | awk '
-    /^Package: /  { p = $2 }
-    /^Filename: / { if (p == "docker.io" || p == "docker-cli" || p == "docker-buildx") print $2 }')
-  [ ${#files[@]} -eq 3 ] || { log "expected 3 packages in the index, found ${#files[@]}"; exit 1; }
-  for f in "${files[@]}"; do
-    log "fetching $(basename "$f")"
-    fetch "$MIRROR/$f" -o "$ROOT/debs/$(basename "$f")"
-    dpkg-deb -x "$ROOT/debs/$(basename "$f")" "$ROOT/tree"
-  done
-  cp "$ROOT/tree/usr/libexec/docker/cli-plugins/docker-buildx" "$ROOT/config/cli-plugins/"
+# 1. binaries. A tree from an older run of this script (another suite) is replaced whole.
+if [ "$(cat "$ROOT/tree/.suite" 2>/dev/null)" != "$SUITE+$RUNC_SUITE" ]; then
+  if "$ROOT/docker" info >/dev/null 2>&1; then
+    log "stopping the dockerd of an older tree ($(cat "$ROOT/tree/.suite" 2>/dev/null || echo '?'))"
+    kill "$(cat "$ROOT/run/dockerd.pid")" 2>/dev/null || true
+    for _ in $(seq 30); do "$ROOT/docker" info >/dev/null 2>&1 || break; sleep 1; done
+  fi
+  # The data of another engine and containerd version is test cache only: start it anew.
+  rm -rf "$ROOT/tree" "$ROOT/data" "$ROOT/exec" && mkdir -p "$ROOT/tree" "$ROOT/data" "$ROOT/exec"
+  log "unpacking docker.io, docker-cli, docker-buildx, containerd ($SUITE) and runc ($RUNC_SUITE)"
+  debs_unpack "$ROOT/debs" "$SUITE" amd64 "$ROOT/tree" docker.io docker-cli docker-buildx containerd
+  debs_unpack "$ROOT/debs" "$RUNC_SUITE" amd64 "$ROOT/tree" runc
+  echo "$SUITE+$RUNC_SUITE" >"$ROOT/tree/.suite"
+fi
+# Replaced by rename, never rewritten in place: a build may be running it.
+if ! cmp -s "$ROOT/tree/usr/libexec/docker/cli-plugins/docker-buildx" "$ROOT/config/cli-plugins/docker-buildx"; then
+  cp "$ROOT/tree/usr/libexec/docker/cli-plugins/docker-buildx" "$ROOT/config/cli-plugins/.docker-buildx.new"
+  mv "$ROOT/config/cli-plugins/.docker-buildx.new" "$ROOT/config/cli-plugins/docker-buildx"
 fi
 
-cat > "$ROOT/docker" <<EOF
+cat > "$ROOT/docker" <<EOT
 #!/bin/sh
 export DOCKER_CONFIG=$ROOT/config
 exec $ROOT/tree/usr/bin/docker -H unix://$SOCK "\$@"
-EOF
+EOT
 chmod +x "$ROOT/docker"
+# The same client and buildx on the default daemon (Docker 20.10), whose own classic client
+# cannot print BuildKit's progress as JSON: tests/e2e/run.py's E2E_RAWJSON_DOCKER.
+cat > "$ROOT/docker-default" <<EOT
+#!/bin/sh
+export DOCKER_CONFIG=$ROOT/config
+exec $ROOT/tree/usr/bin/docker -H unix:///var/run/docker.sock "\$@"
+EOT
+chmod +x "$ROOT/docker-default"
 
-# 2. the daemon, with the containerd image store (so that builds can carry provenance, which
-#    tests/e2e/current/llb_compare.py reads the solved LLB from), on a bridge of its own (no iptables: builds need no outside network here).
-#    Never --bridge=none: with it dockerd deletes docker0, the bridge the 20.10 daemon uses.
+# 2. the daemon, with the containerd image store (multi-platform images; provenance, which
+#    tests/e2e/current/llb_compare.py reads the solved LLB from), on a bridge of its own (no
+#    iptables: builds need no outside network here). Never --bridge=none: with it dockerd deletes
+#    docker0, the bridge the 20.10 daemon uses.
 if ! "$ROOT/docker" info >/dev/null 2>&1; then
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
-    ip addr add 172.31.250.1/24 dev "$BRIDGE"
+    ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
   fi
   ip link set "$BRIDGE" up
   printf '{"features": {"containerd-snapshotter": true}}\n' > "$ROOT/daemon.json"
@@ -63,6 +84,7 @@ if ! "$ROOT/docker" info >/dev/null 2>&1; then
     for fd in /proc/$BASHPID/fd/*; do
       n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" || true
     done
+    # PATH: dockerd starts the containerd, shim and runc it finds first.
     PATH=$ROOT/tree/usr/sbin:$ROOT/tree/usr/bin:$PATH setsid nohup "$ROOT/tree/usr/sbin/dockerd" \
       --config-file "$ROOT/daemon.json" -H "unix://$SOCK" --data-root "$ROOT/data" --exec-root "$ROOT/exec" \
       --pidfile "$ROOT/run/dockerd.pid" \
@@ -70,17 +92,32 @@ if ! "$ROOT/docker" info >/dev/null 2>&1; then
       --bridge="$BRIDGE" --iptables=false --ip6tables=false \
       >"$ROOT/dockerd.log" 2>&1 </dev/null &
   )
-  for _ in $(seq 60); do "$ROOT/docker" info >/dev/null 2>&1 && break; sleep 1; done
+  for _ in $(seq 90); do "$ROOT/docker" info >/dev/null 2>&1 && break; sleep 1; done
   "$ROOT/docker" info >/dev/null 2>&1 || { log "dockerd did not answer; see $ROOT/dockerd.log"; tail -20 "$ROOT/dockerd.log" >&2; exit 1; }
 fi
 
 # 3. images: the same busybox and the frontend image just built for 20.10.
 want=(busybox:latest "$IMAGE")
+# Image IDs differ between the two stores (config digest there, manifest digest here): compare
+# the layers and the config instead.
+same_as() { "$1" image inspect -f '{{json .RootFS.Layers}} {{json .Config.Env}} {{json .Config.Cmd}} {{json .Config.Entrypoint}} {{json .Config.Labels}} {{json .Config.WorkingDir}}' "$2" 2>/dev/null || true; }
 for ref in "${want[@]}"; do
-  src=$("$DOCKER" image inspect -f '{{.Id}}' "$ref")
-  dst=$("$ROOT/docker" image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
+  src=$(same_as "$DOCKER" "$ref")
+  dst=$(same_as "$ROOT/docker" "$ref")
   if [ "$src" != "$dst" ]; then
     log "loading $ref"
     "$DOCKER" save "$ref" | "$ROOT/docker" load >/dev/null
   fi
 done
+
+# 4. the official 1.26 frontend as a gateway image, made as its README says (only with ../shared).
+if [ -x "$SHARED/tools/buildkit/install.sh" ]; then
+  bin=$(sh "$SHARED/tools/buildkit/install.sh" "${BUILDKIT_BIN:-/opt/buildkit-ref/bin}")
+  if ! "$ROOT/docker" image inspect "$OFFICIAL" >/dev/null 2>&1; then
+    log "making $OFFICIAL from $bin/dockerfile-frontend"
+    ctx=$(mktemp -d)
+    cp "$bin/dockerfile-frontend" "$ctx/"
+    "$ROOT/docker" build -q -f "$SHARED/tools/buildkit/official-frontend.Dockerfile" -t "$OFFICIAL" "$ctx" >/dev/null
+    rm -rf "$ctx"
+  fi
+fi

@@ -12,6 +12,7 @@
 //! - [`llb`]: a small typed LLB builder and the deterministic `pb.Definition` marshaller.
 //! - [`image`]: the image config JSON, image references and platforms.
 //! - [`options`]: what a build was asked for, whatever the caller.
+//! - [`impact`]: which steps a change will rebuild, from the old and new LLB.
 //! - [`outline`]: introspection: targets, outline and describe subrequests, the stage graph.
 //! - [`gateway`]: the gRPC client BuildKit talks to over stdio, and the frontend entry point.
 
@@ -19,6 +20,7 @@ pub mod check;
 pub mod convert;
 pub mod gateway;
 pub mod image;
+pub mod impact;
 pub mod instructions;
 pub mod lint;
 pub mod llb;

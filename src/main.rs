@@ -13,6 +13,8 @@ use stager::image::{Image, Platform, Reference};
 use stager::options::BuildOptions;
 use stager::pipeline::{self, BaseImage, ConvertContext};
 
+mod impact_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "stager",
@@ -109,6 +111,47 @@ enum Command {
         /// The Dockerfile.
         file: PathBuf,
     },
+    /// Predict which steps a change will rebuild, and why, before building.
+    Impact {
+        /// Stage to build.
+        #[arg(long)]
+        target: Option<String>,
+        /// `NAME=VALUE` build argument of the next build.
+        #[arg(long = "build-arg")]
+        build_args: Vec<String>,
+        /// Target platform, e.g. linux/arm64.
+        #[arg(long)]
+        platform: Option<String>,
+        /// The build context, with its `.dockerignore` (default: the Dockerfile's directory).
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// A file added, edited or removed since the last build, relative to the context
+        /// (`NAME:PATH` for a file of a `--build-context NAME=DIR`).
+        #[arg(long = "changed")]
+        changed: Vec<String>,
+        /// `NAME=VALUE` named context of both builds, as buildx takes it: a directory, or
+        /// `docker-image://REF`, a git or http(s) URL.
+        #[arg(long = "build-context")]
+        build_contexts: Vec<String>,
+        /// Changed files from `git diff --name-only REV` and untracked files in the context;
+        /// the Dockerfile and `.dockerignore` of the last build from REV too.
+        #[arg(long)]
+        since: Option<String>,
+        /// The Dockerfile of the last build (default: unchanged, or as of --since).
+        #[arg(long = "old-dockerfile")]
+        old_dockerfile: Option<PathBuf>,
+        /// `NAME=VALUE` build argument of the last build (default: the --build-arg values).
+        #[arg(long = "old-build-arg")]
+        old_build_args: Vec<String>,
+        /// Whose cache rules to follow: BuildKit v0.32.2, or v0.8 (Docker 20.10).
+        #[arg(long, value_enum, default_value_t = BuildKit::Current)]
+        buildkit: BuildKit,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ImpactFormat::Text)]
+        format: ImpactFormat,
+        /// The Dockerfile.
+        file: PathBuf,
+    },
     /// The stage graph: edges by kind, pruned stages, parallel width, critical path.
     Graph {
         /// Stage to build.
@@ -141,6 +184,23 @@ enum GraphFormat {
     Mermaid,
     /// Machine-readable.
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImpactFormat {
+    /// Per stage the first step not cached, totals, advice.
+    Text,
+    /// Every step with its verdict, reason and line; totals; stages; advice.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BuildKit {
+    /// v0.32.2 and the releases around it.
+    Current,
+    /// v0.8, embedded in Docker 20.10.
+    #[value(name = "v0.8")]
+    V0_8,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -196,6 +256,36 @@ fn main() -> ExitCode {
             Ok(true) => ExitCode::FAILURE,
             other => finish(other.map(|_| ())),
         },
+        Command::Impact {
+            target,
+            build_args,
+            platform,
+            context,
+            changed,
+            build_contexts,
+            since,
+            old_dockerfile,
+            old_build_args,
+            buildkit,
+            format,
+            file,
+        } => finish(impact_cmd::run(&impact_cmd::Args {
+            target,
+            build_args,
+            platform,
+            context,
+            changed,
+            build_contexts,
+            since,
+            old_dockerfile,
+            old_build_args,
+            rules: match buildkit {
+                BuildKit::Current => stager::impact::Rules::Current,
+                BuildKit::V0_8 => stager::impact::Rules::V0_8,
+            },
+            json: matches!(format, ImpactFormat::Json),
+            file,
+        })),
         Command::Targets { format, file } => finish(introspect(&file, None, &[], |p| {
             let answer =
                 stager::outline::targets(&p.parsed.dockerfile, &p.parsed.instructions, &p.bytes)?;

@@ -1,12 +1,12 @@
-//! BuildKit's parser conformance vectors (`shared/conformance/parser*`): AST dumps, rejected
-//! files, and line numbers. See `shared/conformance/README.md` for where they come from.
+//! BuildKit's parser conformance vectors (`tests/conformance/parser*`): AST dumps, rejected
+//! files, and line numbers. See `tests/conformance/README.md` for where they come from.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use stager::syntax::{self, ErrorKind};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance");
 
 fn data(sub: &str) -> PathBuf {
     let path = Path::new(DATA).join(sub);
@@ -130,4 +130,32 @@ fn parser_line_numbers() {
         (df.warnings[0].start_line, df.warnings[0].end_line),
         (31, 31)
     );
+}
+
+/// Every vector is byte for byte what BuildKit v0.32.2 has: `SHA256SUMS` was written when the
+/// files were checked against the upstream blobs, and any later edit (an editor stripping the
+/// trailing blanks `wordsTest` depends on, a line-ending conversion) must fail here, not as an
+/// odd parser or lexer failure.
+#[test]
+fn conformance_files_are_unchanged() {
+    use sha2::{Digest, Sha256};
+    let sums = String::from_utf8(read(&Path::new(DATA).join("SHA256SUMS"))).expect("UTF-8");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in sums.lines() {
+        let (want, file) = line.split_once("  ").expect("`SUM  FILE` lines");
+        let got: String = Sha256::digest(read(&Path::new(DATA).join(file)))
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if got != want {
+            failures.push(file.to_owned());
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 73,
+        "SHA256SUMS lists the 73 files of BuildKit's vectors"
+    );
+    assert!(failures.is_empty(), "changed since checked: {failures:?}");
 }

@@ -1,4 +1,4 @@
-//! BuildKit's shell conformance vectors (`shared/conformance/shell`), run against
+//! BuildKit's shell conformance vectors (`tests/conformance/shell`), run against
 //! `stager::shell` the way `lex_test.go` runs them against `shell.Lex`.
 
 use std::path::{Path, PathBuf};
@@ -8,7 +8,7 @@ use stager::shell::{Env, Lexer};
 fn data(name: &str) -> String {
     let dir = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/conformance/shell"
+        "/tests/conformance/shell"
     ));
     let path: PathBuf = dir.join(name);
     std::fs::read_to_string(&path)

@@ -158,6 +158,13 @@ fn commands(text: &str) -> Vec<Vec<&str>> {
         .collect()
 }
 
+/// The first dependency install in a RUN's script and the manifests it reads (for `impact`).
+pub(crate) fn dependency_install_in(text: &str) -> Option<(String, &'static str)> {
+    commands(text)
+        .into_iter()
+        .find_map(|c| dependency_install(&c).map(|m| (c.join(" "), m)))
+}
+
 /// A dependency install from manifests, and the manifests it reads.
 fn dependency_install(words: &[&str]) -> Option<&'static str> {
     let args = |from: usize| words.iter().skip(from).filter(|w| !w.starts_with('-'));

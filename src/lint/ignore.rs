@@ -53,6 +53,14 @@ impl IgnoreMatcher {
     }
 }
 
+/// [`glob`] over strings, for other modules that match `.dockerignore`-style patterns.
+pub(crate) fn glob_str(pattern: &str, path: &str) -> bool {
+    glob(
+        &pattern.chars().collect::<Vec<_>>(),
+        &path.chars().collect::<Vec<_>>(),
+    )
+}
+
 /// patternmatcher's glob: `*` and `?` stop at `/`, `**` (and `**/`) cross directories,
 /// `[...]` classes, `\` escapes; the whole path must match.
 fn glob(p: &[char], s: &[char]) -> bool {

@@ -13,6 +13,7 @@ mod rules;
 use std::cell::RefCell;
 
 pub use ignore::IgnoreMatcher;
+pub(crate) use ignore::glob_str;
 pub use rules::*;
 
 /// How serious a finding is; `stager check` exits 1 from [`Severity::Error`] on.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Is stager's LLB the official frontend's? Compared op by op, from BuildKit's own record.
 
-Every case of tests/e2e/cases is built on the current daemon (Docker 26, BuildKit v0.13, with
+Every case of tests/e2e/cases is built on the current daemon (Docker 28.5, BuildKit v0.25, with
 the containerd image store so that attestations work) twice, through its built-in Dockerfile
 frontend and through `# syntax=<image>`, with `--provenance=mode=max`: BuildKit then writes the
 LLB it solved into the SLSA provenance (`buildConfig.llbDefinition`), whoever produced it. The
@@ -15,7 +15,7 @@ op of each side; then the totals. Exit 1 on an unexplained difference.
 
 `CORPUS=golden` compares tests/golden/*.Dockerfile instead (not the err- ones) and
 `CORPUS=conformance` BuildKit's own parser test Dockerfiles (real-world files from
-../shared/conformance/parser), each in a context made up of one small file per COPY/ADD source
+tests/conformance/parser), each in a context made up of one small file per COPY/ADD source
 word. Their base images are one stand-in image (`stager-fakebase`: a static program that exits
 0 as /bin/sh and /bin/bash, and a passwd file), tagged as every image the files name, so that
 every shell-form RUN succeeds whatever it runs: what is compared is the LLB, not the result. A
@@ -24,6 +24,7 @@ RUN would have made) is skipped. `make llb-compare-corpora` runs both; they take
 they are not part of `make test`.
 
 Environment: DOCKER_CURRENT (/opt/stager-docker-current/docker), E2E_IMAGE (myorg/frontend),
+E2E_REFERENCE (a frontend image for the official side, e.g. official/dockerfile:1.26.0),
 CASES (names, default all), CORPUS (e2e|golden), VERBOSE=1 (print both definitions of
 differing cases).
 """
@@ -46,11 +47,13 @@ import run as harness  # noqa: E402  (the www server and the ssh-agent of the e2
 
 DOCKER = os.environ.get("DOCKER_CURRENT", "/opt/stager-docker-current/docker")
 IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")
+# A frontend image for the official side (the official 1.26 image), instead of the built-in one.
+REFERENCE = os.environ.get("E2E_REFERENCE", "")
 VERBOSE = os.environ.get("VERBOSE", "") not in ("", "0")
 
 
 GOLDEN = E2E.parent / "golden"
-CONFORMANCE = E2E.parent.parent.parent / "shared" / "conformance" / "parser"
+CONFORMANCE = E2E.parent / "conformance" / "parser"
 FAKEBASE = "stager-fakebase:latest"
 
 
@@ -129,9 +132,10 @@ def llb_of(case: Path, syntax: bool, out: Path) -> list[dict] | str:
     if (case / "args").exists():
         for line in (case / "args").read_text().splitlines():
             args += shlex.split(line, comments=True)
-    text = (case / "Dockerfile").read_text()
+    text = harness.with_port((case / "Dockerfile").read_text())
     df = out.with_suffix(".Dockerfile")
-    df.write_text(f"# syntax={IMAGE}\n{text}" if syntax else text)
+    reference = f"# syntax={REFERENCE}\n{text}" if REFERENCE else text
+    df.write_text(f"# syntax={IMAGE}\n{text}" if syntax else reference)
     tar = out.with_suffix(".tar")
     p = subprocess.run([DOCKER, "buildx", "build", "--progress=plain", "--provenance=mode=max",
                         "--output", f"type=oci,dest={tar}", "-f", str(df), *args, str(case)],
@@ -151,6 +155,17 @@ def llb_of(case: Path, syntax: bool, out: Path) -> list[dict] | str:
                     statement = json.loads(blob(layer["digest"]))
                     return statement["predicate"]["buildConfig"]["llbDefinition"]
     return "no provenance in the output"
+
+
+def compared_here(case: Path) -> bool:
+    """A case with `expect` is compared like the others on a daemon its `expect-daemons` does not
+    name (its expectations are for an old BuildKit only)."""
+    names = case / "expect-daemons"
+    if not names.exists():
+        return False
+    version = subprocess.run([DOCKER, "version", "--format", "{{.Server.Version}}"],
+                             capture_output=True, text=True).stdout.strip()
+    return not any(f"docker-{version}".startswith(p) for p in names.read_text().split())
 
 
 def normalise(op: dict) -> dict:
@@ -210,7 +225,7 @@ def main() -> int:
             cases = sorted(p for p in harness.CASES.iterdir() if (p / "Dockerfile").exists())
         cases = [c for c in cases if not wanted or c.name in wanted]
         for case in cases:
-            if (case / "expect").exists():
+            if (case / "expect").exists() and not compared_here(case):
                 continue
             official = llb_of(case, False, Path(tmp, f"{case.name}-builtin"))
             ours = llb_of(case, True, Path(tmp, f"{case.name}-stager"))
@@ -218,6 +233,9 @@ def main() -> int:
                 error = official if isinstance(official, str) else ours
                 if golden and isinstance(official, str):
                     skipped.append(case.name)
+                    continue
+                if case.name in allowed:
+                    print(f"known {case.name}: a build failed ({allowed[case.name]})")
                     continue
                 print(f"FAIL {case.name}: build failed: {error}")
                 failed.append(case.name)
