@@ -208,3 +208,60 @@ mod tests {
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use crate::image::Platform;
+    use crate::options::BuildOptions;
+    use crate::plan::{Plan, plan};
+
+    fn planned(src: &str, build_arg: Option<&str>) -> Result<Plan, String> {
+        let df = crate::syntax::parse(src.as_bytes()).map_err(|e| e.to_string())?;
+        let ins = crate::instructions::parse(&df.nodes).map_err(|e| e.to_string())?;
+        let mut opts = BuildOptions::new(Platform::new("linux", "amd64", None));
+        if let Some(v) = build_arg {
+            opts.build_args.insert("SOURCE_DATE_EPOCH".into(), v.into());
+        }
+        plan(&ins, df.escape, &opts).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn the_build_arg_wins_and_values_are_written_back_as_numbers() {
+        let df = "ARG SOURCE_DATE_EPOCH=0100\nFROM busybox\nARG SOURCE_DATE_EPOCH\n";
+        let p = planned(df, None).unwrap();
+        assert_eq!(p.epoch.unix, Some(100));
+        assert_eq!(
+            p.global_args.value_for_stage("SOURCE_DATE_EPOCH"),
+            Some("100")
+        );
+        let p = planned(df, Some("+7")).unwrap();
+        assert_eq!(p.epoch.unix, Some(7));
+        assert_eq!(p.epoch_build_arg, Some(Some("7".into())));
+        // An empty build arg asks for no time and drops the arg, the global default too.
+        let p = planned(df, Some("")).unwrap();
+        assert_eq!(p.epoch.unix, None);
+        assert_eq!(p.epoch_build_arg, Some(None));
+        assert_eq!(p.global_args.value_for_stage("SOURCE_DATE_EPOCH"), None);
+    }
+
+    #[test]
+    fn context_and_stage_forms() {
+        let p = planned("ARG SOURCE_DATE_EPOCH=context\nFROM busybox\n", None).unwrap();
+        assert_eq!((p.epoch.unix, p.epoch.remote.clone()), (None, None));
+        let src = "ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nARG V=1\nADD https://example.com/v$V.tar /\nFROM busybox\n";
+        let p = planned(src, None).unwrap();
+        assert_eq!(p.epoch.remote.as_deref(), Some("stage src"));
+        let err = planned("FROM busybox\n", Some("nope")).unwrap_err();
+        assert_eq!(err, "invalid SOURCE_DATE_EPOCH: nope");
+        let two = "ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nADD https://a/x /\nADD https://a/y /\n";
+        assert_eq!(
+            planned(two, None).unwrap_err(),
+            "SOURCE_DATE_EPOCH stage must contain exactly one remote ADD"
+        );
+        let local = "ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nADD dir /\n";
+        assert_eq!(
+            planned(local, None).unwrap_err(),
+            "SOURCE_DATE_EPOCH stage source must be a single HTTP(S) or Git ADD"
+        );
+    }
+}
