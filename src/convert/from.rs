@@ -189,6 +189,19 @@ impl Dispatcher<'_> {
         st: Option<&mut StageState>,
         ins: &crate::instructions::Instruction,
     ) -> Result<(llb::State, Image), Error> {
+        self.image_source_with(reference, platform, st, ins, true)
+    }
+
+    /// [`Self::image_source`]; `resolve_mode` false leaves out the build's `image.resolvemode`
+    /// (a `docker-image://` named context's source has none in the official frontend).
+    pub(super) fn image_source_with(
+        &self,
+        reference: &str,
+        platform: &crate::image::Platform,
+        st: Option<&mut StageState>,
+        ins: &crate::instructions::Instruction,
+        resolve_mode: bool,
+    ) -> Result<(llb::State, Image), Error> {
         let key = image_key(reference, platform);
         let base = self.bases.get(&key);
         let pinned = match base.map(|b| b.digest.as_str()) {
@@ -220,7 +233,7 @@ impl Dispatcher<'_> {
         };
         let mut attrs = BTreeMap::new();
         let mode = self.ctx.options.image_resolve_mode;
-        if mode != crate::options::ResolveMode::Default {
+        if resolve_mode && mode != crate::options::ResolveMode::Default {
             attrs.insert("image.resolvemode".to_string(), mode.as_str().to_string());
         }
         let meta = llb::OpMeta {
