@@ -493,3 +493,39 @@ async fn the_base_image_config_of_the_target_is_returned() {
     assert_eq!(base["rootfs"]["type"], "layers");
     assert!(base["config"]["Cmd"] != serde_json::json!(["/app"]));
 }
+
+#[tokio::test]
+async fn stages_read_by_triggers_of_a_named_context_image_are_planned() {
+    // BuildKit's TestOnBuildNamedContext: `FROM base` where base is a named context whose
+    // image has an ONBUILD trigger reading a stage nothing else needs.
+    let config = r#"{"architecture":"amd64","os":"linux","config":{"OnBuild":["COPY --from=otherstage /testfile /out/foo"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
+    let fake = FakeDaemon {
+        image_config: Some(config.as_bytes().to_vec()),
+        ..daemon(
+            // (The fake daemon answers every image with this config: otherstage starts from
+            // scratch so that it has no trigger of its own.)
+            "FROM scratch AS otherstage\nCOPY testfile /testfile\nFROM base AS inputstage\nFROM scratch\nCOPY --from=inputstage /out/foo /bar\n",
+        )
+    };
+    let solves = fake.solves.clone();
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let opts = attrs(&[("context:base", "docker-image://example.com/base:1")]);
+    build_with(&mut client, &pong, opts, "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let solves = solves.lock().expect("lock");
+    let main = solves
+        .last()
+        .and_then(|r| r.definition.clone())
+        .expect("main");
+    let names: Vec<String> = main
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname").cloned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("COPY testfile /testfile")),
+        "{names:?}"
+    );
+}

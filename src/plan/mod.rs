@@ -258,7 +258,13 @@ impl Plan {
         let names: Vec<Option<String>> = self.stages.iter().map(|s| s.name.clone()).collect();
         let mut out = std::collections::BTreeSet::new();
         for stage in self.reachable_stages() {
-            if let Base::Image(r) = &stage.base {
+            // An image, or a named context that is one (docker-image:// or oci-layout://).
+            let image = match &stage.base {
+                Base::Image(r) => Some(r.clone()),
+                Base::Context(c) => c.oci_layout().map(|o| o.reference).or_else(|| c.image()),
+                _ => None,
+            };
+            if let Some(r) = &image {
                 let triggers = triggers_of(r, &stage.platform);
                 let reads =
                     build::trigger_reads(&triggers, stage.index, &names, opts, &stage.platform);
