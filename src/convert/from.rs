@@ -256,6 +256,7 @@ pub(super) fn llb_platform(p: &crate::image::Platform) -> llb::Platform {
         os: p.os.clone(),
         architecture: p.architecture.clone(),
         variant: p.variant.clone(),
+        os_version: p.os_version.clone(),
     }
 }
 

@@ -203,8 +203,10 @@ fn finalize_image(image: &mut Image, opts: &BuildOptions) {
         if p.variant.is_some() || os_arch_changed {
             image.variant = p.variant.clone().unwrap_or_default();
         }
-        if os_arch_changed {
-            image.os_version.clear();
+        // As 1.26: the target's OS version when it names one, none when the OS or
+        // architecture changed, else the base image's.
+        if p.os_version.is_some() || os_arch_changed {
+            image.os_version = p.os_version.clone().unwrap_or_default();
         }
     }
 }

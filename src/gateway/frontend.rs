@@ -396,7 +396,7 @@ const BASE_CONFIG_KEY: &str = "containerimage.base.config";
 /// The `Return` result: one ref, or refs by platform ID with a config (and, with
 /// SOURCE_DATE_EPOCH, an epoch) per platform.
 fn assemble_result(solved: Vec<Solved>, ref_map: bool) -> gw::Result {
-    let platforms: Vec<Platform> = solved.iter().map(|s| s.platform.clone()).collect();
+    let platforms: Vec<Platform> = solved.iter().map(export_platform).collect();
     let mut metadata = BTreeMap::from([("refs.platforms".to_string(), refs_platforms(&platforms))]);
     if !ref_map && let [one] = solved.as_slice() {
         metadata.insert("containerimage.config".to_string(), one.image.to_json());
@@ -413,7 +413,7 @@ fn assemble_result(solved: Vec<Solved>, ref_map: bool) -> gw::Result {
     }
     let mut refs = BTreeMap::new();
     for one in solved {
-        let id = one.platform.to_string();
+        let id = export_platform(&one).format_all();
         metadata.insert(format!("containerimage.config/{id}"), one.image.to_json());
         if let Some(base) = one.base_config {
             metadata.insert(format!("{BASE_CONFIG_KEY}/{id}"), base);
@@ -644,16 +644,34 @@ async fn forward(
         .await?)
 }
 
+/// The platform a result is exported as: a Windows target without an OS version takes the
+/// image's (BuildKit's `extendWindowsPlatform`).
+fn export_platform(solved: &Solved) -> Platform {
+    let mut p = solved.platform.clone();
+    let image = &solved.image;
+    if p.os == "windows"
+        && image.os == p.os
+        && p.os_version.is_none()
+        && !image.os_version.is_empty()
+    {
+        p.os_version = Some(image.os_version.clone());
+    }
+    p
+}
+
 /// `refs.platforms` as BuildKit's exporter reads it (Go field names, no JSON tags), in order.
 fn refs_platforms(platforms: &[Platform]) -> Vec<u8> {
     let entries: Vec<serde_json::Value> = platforms
         .iter()
         .map(|p| {
             let mut platform = serde_json::json!({"architecture": p.architecture, "os": p.os});
+            if let Some(v) = &p.os_version {
+                platform["os.version"] = serde_json::Value::String(v.clone());
+            }
             if let Some(v) = &p.variant {
                 platform["variant"] = serde_json::Value::String(v.clone());
             }
-            serde_json::json!({"ID": p.to_string(), "Platform": platform})
+            serde_json::json!({"ID": p.format_all(), "Platform": platform})
         })
         .collect();
     serde_json::json!({ "Platforms": entries })

@@ -529,3 +529,31 @@ async fn stages_read_by_triggers_of_a_named_context_image_are_planned() {
         "{names:?}"
     );
 }
+
+#[tokio::test]
+async fn a_target_os_version_reaches_the_image_and_the_result_ids() {
+    // BuildKit's TestMaintainBaseOSVersion, first half.
+    let fake =
+        daemon("FROM scratch\nARG TARGETPLATFORM\nCOPY <<EOF /platform\n${TARGETPLATFORM}\nEOF\n");
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let opts = attrs(&[
+        ("platform", "windows(10.0.20348.1006)/amd64"),
+        ("multi-platform", "true"),
+    ]);
+    let result = build_with(&mut client, &pong, opts, "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let id = "windows(10.0.20348.1006)/amd64";
+    let config: serde_json::Value =
+        serde_json::from_slice(&result.metadata[&format!("containerimage.config/{id}")])
+            .expect("json");
+    assert_eq!(config["os.version"], "10.0.20348.1006");
+    let platforms: serde_json::Value =
+        serde_json::from_slice(&result.metadata["refs.platforms"]).expect("json");
+    assert_eq!(platforms["Platforms"][0]["ID"], id);
+    assert_eq!(
+        platforms["Platforms"][0]["Platform"]["os.version"],
+        "10.0.20348.1006"
+    );
+}

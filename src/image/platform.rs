@@ -11,6 +11,8 @@ pub struct Platform {
     pub architecture: String,
     /// `v7`, `v8`, ...; `None` when the architecture has no variant.
     pub variant: Option<String>,
+    /// Windows' `10.0.20348.1006`, written `windows(10.0.20348.1006)/amd64`; `None` mostly.
+    pub os_version: Option<String>,
 }
 
 /// A platform string that cannot be understood.
@@ -47,6 +49,19 @@ impl Platform {
             os,
             architecture,
             variant: (!variant.is_empty()).then_some(variant),
+            os_version: None,
+        }
+    }
+
+    /// containerd's `FormatAll`: `os(version)/arch[/variant]` (the result IDs, TARGETPLATFORM).
+    pub fn format_all(&self) -> String {
+        match &self.os_version {
+            Some(v) => {
+                let plain = self.to_string();
+                let rest = plain.strip_prefix(self.os.as_str()).unwrap_or(&plain);
+                format!("{}({v}){rest}", self.os)
+            }
+            None => self.to_string(),
         }
     }
 
@@ -56,7 +71,29 @@ impl Platform {
             spec: spec.to_string(),
             reason,
         };
-        let parts: Vec<&str> = spec.split('/').collect();
+        // `os(version)`, as containerd's `platforms.Parse` reads it.
+        let (spec_os_version, rest) = match spec.split_once('(') {
+            Some((os, tail)) => match tail.split_once(')') {
+                Some((version, after)) if after.is_empty() || after.starts_with('/') => {
+                    (Some(version.to_string()), format!("{os}{after}"))
+                }
+                _ => return Err(err("invalid platform component")),
+            },
+            None => (None, spec.to_string()),
+        };
+        if let Some(v) = &spec_os_version
+            && (v.is_empty()
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'))
+        {
+            return Err(err("invalid platform component"));
+        }
+        let with_version = |mut p: Platform| {
+            p.os_version.clone_from(&spec_os_version);
+            p
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
         if parts.iter().any(|p| p.is_empty()) {
             return Err(err("invalid platform component"));
         }
@@ -78,8 +115,8 @@ impl Platform {
                     Err(err("unknown operating system or architecture"))
                 }
             }
-            [os, arch] => Ok(Platform::new(os, arch, None)),
-            [os, arch, variant] => Ok(Platform::new(os, arch, Some(variant))),
+            [os, arch] => Ok(with_version(Platform::new(os, arch, None))),
+            [os, arch, variant] => Ok(with_version(Platform::new(os, arch, Some(variant)))),
             _ => Err(err("cannot parse platform specifier")),
         }
     }
@@ -222,6 +259,35 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         for bad in ["", "linux//amd64", "a/b/c/d", "lin ux/amd64", "nonsense"] {
+            assert!(Platform::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod os_version_tests {
+    use super::*;
+
+    #[test]
+    fn windows_os_versions_parse_and_format_as_containerd() {
+        let p = Platform::parse("windows(10.0.20348.1006)/amd64").unwrap();
+        assert_eq!(
+            (p.os.as_str(), p.architecture.as_str()),
+            ("windows", "amd64")
+        );
+        assert_eq!(p.os_version.as_deref(), Some("10.0.20348.1006"));
+        assert_eq!(p.to_string(), "windows/amd64");
+        assert_eq!(p.format_all(), "windows(10.0.20348.1006)/amd64");
+        assert_eq!(
+            Platform::parse("linux/amd64").unwrap().format_all(),
+            "linux/amd64"
+        );
+        for bad in [
+            "windows(/amd64",
+            "windows()/amd64",
+            "windows(1 2)/amd64",
+            "windows(1)x/amd64",
+        ] {
             assert!(Platform::parse(bad).is_err(), "{bad}");
         }
     }

@@ -218,6 +218,7 @@ mod tests {
             os: "linux".into(),
             architecture: "amd64".into(),
             variant: None,
+            os_version: None,
         })
     }
 

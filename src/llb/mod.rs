@@ -92,6 +92,8 @@ pub struct Platform {
     pub os: String,
     pub architecture: String,
     pub variant: Option<String>,
+    /// `Platform.OSVersion` (Windows builds).
+    pub os_version: Option<String>,
 }
 
 impl Platform {
@@ -100,7 +102,7 @@ impl Platform {
             architecture: self.architecture.clone(),
             os: self.os.clone(),
             variant: self.variant.clone().unwrap_or_default(),
-            os_version: String::new(),
+            os_version: self.os_version.clone().unwrap_or_default(),
             os_features: Vec::new(),
         }
     }
@@ -153,6 +155,7 @@ mod tests {
                 os: os.into(),
                 architecture: arch.into(),
                 variant: variant.map(Into::into),
+                os_version: None,
             };
             assert_eq!(p.to_string(), want);
             let pb = p.to_pb();
