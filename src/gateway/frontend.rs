@@ -114,6 +114,8 @@ pub(super) struct Failure {
     pub(super) ranges: Vec<(u32, u32)>,
     /// Typed details besides the source location.
     pub(super) details: Vec<prost_types::Any>,
+    /// The definition that loaded the Dockerfile, for the source detail.
+    definition: Option<pb::Definition>,
 }
 
 impl Failure {
@@ -125,6 +127,20 @@ impl Failure {
             dockerfile: dockerfile.to_vec(),
             ranges: e.ranges(),
             details: Vec::new(),
+            definition: None,
+        }
+    }
+
+    /// [`Failure::located`], with the definition that loaded the Dockerfile.
+    fn located_in(
+        e: pipeline::Error,
+        filename: &str,
+        dockerfile: &[u8],
+        definition: &pb::Definition,
+    ) -> Failure {
+        Failure {
+            definition: Some(definition.clone()),
+            ..Failure::located(e, filename, dockerfile)
         }
     }
 
@@ -135,14 +151,16 @@ impl Failure {
             dockerfile: Vec::new(),
             ranges: Vec::new(),
             details: Vec::new(),
+            definition: None,
         }
     }
 
-    fn into_status(self) -> crate::proto::google::rpc::Status {
+    pub(super) fn into_status(self) -> crate::proto::google::rpc::Status {
         let location = (!self.ranges.is_empty()).then(|| SourceLocation {
             filename: &self.filename,
             data: &self.dockerfile,
             ranges: self.ranges.clone(),
+            definition: self.definition.as_ref(),
         });
         let mut status = errors::status(self.message, location);
         status.details.extend(self.details);
@@ -194,12 +212,24 @@ pub(super) async fn build_with(
     }
     let loaded = load_dockerfile(client, &opts).await?;
     if opts.cmdline.is_none() {
-        let syntax = opts
-            .syntax_arg
-            .clone()
-            .or_else(|| crate::syntax::detect_syntax(&loaded.bytes).map(|(s, _)| s));
-        if let Some(syntax) = syntax {
+        if let Some(syntax) = opts.syntax_arg.clone() {
             return forward(client, &opts, &syntax).await;
+        }
+        if let Some((syntax, line)) = crate::syntax::detect_syntax(&loaded.bytes) {
+            // A failure of the named frontend points at the directive, as in 1.26.
+            return forward(client, &opts, &syntax).await.map_err(|f| {
+                if !f.ranges.is_empty() {
+                    return f;
+                }
+                let line = u32::try_from(line).unwrap_or(1);
+                Failure {
+                    filename: opts.build.filename.clone(),
+                    dockerfile: loaded.bytes.clone(),
+                    ranges: vec![(line, line)],
+                    definition: Some(loaded.definition.clone()),
+                    ..f
+                }
+            });
         }
     }
     if let Some(request) = &opts.request_id {
@@ -242,8 +272,9 @@ pub(super) async fn build_with(
         pipeline::validate_dockerignore(&build_opts.excludes).map_err(Failure::plain)?;
     }
 
-    let with_location =
-        |e: pipeline::Error| Failure::located(e, &build_opts.filename, &loaded.bytes);
+    let with_location = |e: pipeline::Error| {
+        Failure::located_in(e, &build_opts.filename, &loaded.bytes, &loaded.definition)
+    };
     let source_info = pb::SourceInfo {
         filename: build_opts.filename.clone(),
         data: loaded.bytes.clone(),

@@ -67,6 +67,9 @@ impl LlbBridge for FakeDaemon {
         request: Request<gw::SolveRequest>,
     ) -> Result<Response<gw::SolveResponse>, Status> {
         let request = request.into_inner();
+        if request.frontend_opt.get("source").map(String::as_str) == Some("nosuchfrontend") {
+            return Err(Status::unknown("pull access denied for nosuchfrontend"));
+        }
         if self.fail_main_solve && has_exec(request.definition.as_ref()) {
             return Err(Status::unknown(
                 "process \"/bin/sh -c false\" did not complete",
@@ -556,4 +559,25 @@ async fn a_target_os_version_reaches_the_image_and_the_result_ids() {
         platforms["Platforms"][0]["Platform"]["os.version"],
         "10.0.20348.1006"
     );
+}
+
+#[tokio::test]
+async fn errors_carry_the_dockerfile_and_its_loading_definition() {
+    // BuildKit's TestErrorsSourceMap: a frontend error names its line and carries the
+    // definition that loaded the Dockerfile; a failing `# syntax=` frontend points at line 1.
+    for (df, line) in [
+        ("from alpine\nenv", 2),
+        ("#syntax=nosuchfrontend\nfrom alpine", 1),
+    ] {
+        let mut client = connect(daemon(df)).await;
+        let pong = client.ping().await.expect("ping");
+        let Err(failure) = build_with(&mut client, &pong, attrs(&[]), "s1".into()).await else {
+            panic!("{df:?} built")
+        };
+        assert_eq!(failure.ranges, [(line, line)], "{df:?}");
+        let status = failure.into_status();
+        let detail: serde_json::Value =
+            serde_json::from_slice(&status.details[0].value).expect("json");
+        assert!(detail["info"]["definition"]["def"].is_array(), "{df:?}");
+    }
 }

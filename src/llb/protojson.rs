@@ -280,7 +280,7 @@ pub fn convertllb_json(def: &pb::Definition) -> String {
 }
 
 /// Go's `encoding/json` of `llb.OpMetadata` (omitempty fields, the generated structs' tags).
-fn go_metadata(md: &pb::OpMetadata) -> Value {
+pub fn go_metadata(md: &pb::OpMetadata) -> Value {
     let mut obj = Map::new();
     if md.ignore_cache {
         obj.insert("ignore_cache".into(), json!(true));
