@@ -115,7 +115,7 @@ pub(super) struct Failure {
     /// Typed details besides the source location.
     pub(super) details: Vec<prost_types::Any>,
     /// The definition that loaded the Dockerfile, for the source detail.
-    definition: Option<pb::Definition>,
+    definition: Option<Box<pb::Definition>>,
 }
 
 impl Failure {
@@ -139,7 +139,7 @@ impl Failure {
         definition: &pb::Definition,
     ) -> Failure {
         Failure {
-            definition: Some(definition.clone()),
+            definition: Some(Box::new(definition.clone())),
             ..Failure::located(e, filename, dockerfile)
         }
     }
@@ -160,7 +160,7 @@ impl Failure {
             filename: &self.filename,
             data: &self.dockerfile,
             ranges: self.ranges.clone(),
-            definition: self.definition.as_ref(),
+            definition: self.definition.as_deref(),
         });
         let mut status = errors::status(self.message, location);
         status.details.extend(self.details);
@@ -226,7 +226,7 @@ pub(super) async fn build_with(
                     filename: opts.build.filename.clone(),
                     dockerfile: loaded.bytes.clone(),
                     ranges: vec![(line, line)],
-                    definition: Some(loaded.definition.clone()),
+                    definition: Some(Box::new(loaded.definition.clone())),
                     ..f
                 }
             });
