@@ -110,7 +110,7 @@ async fn with_deadline(
 pub(super) struct Failure {
     pub(super) message: String,
     filename: String,
-    dockerfile: Vec<u8>,
+    dockerfile: Box<[u8]>,
     pub(super) ranges: Vec<(u32, u32)>,
     /// Typed details besides the source location.
     pub(super) details: Vec<prost_types::Any>,
@@ -124,7 +124,7 @@ impl Failure {
         Failure {
             message: e.located_message(filename),
             filename: filename.to_string(),
-            dockerfile: dockerfile.to_vec(),
+            dockerfile: dockerfile.into(),
             ranges: e.ranges(),
             details: Vec::new(),
             definition: None,
@@ -148,7 +148,7 @@ impl Failure {
         Failure {
             message: message.into(),
             filename: String::new(),
-            dockerfile: Vec::new(),
+            dockerfile: Box::default(),
             ranges: Vec::new(),
             details: Vec::new(),
             definition: None,
@@ -224,7 +224,7 @@ pub(super) async fn build_with(
                 let line = u32::try_from(line).unwrap_or(1);
                 Failure {
                     filename: opts.build.filename.clone(),
-                    dockerfile: loaded.bytes.clone(),
+                    dockerfile: loaded.bytes.clone().into(),
                     ranges: vec![(line, line)],
                     definition: Some(Box::new(loaded.definition.clone())),
                     ..f
