@@ -114,8 +114,16 @@ pub(super) struct Failure {
     pub(super) ranges: Vec<(u32, u32)>,
     /// Typed details besides the source location.
     pub(super) details: Vec<prost_types::Any>,
-    /// The definition that loaded the Dockerfile, for the source detail.
-    definition: Option<Box<pb::Definition>>,
+    /// The definition that loaded the Dockerfile (for the source detail) and the image an
+    /// image-resolution error is about; boxed, as failures travel in every `Result`.
+    context: Option<Box<FailureContext>>,
+}
+
+/// What some failures know besides their message and location.
+#[derive(Default)]
+struct FailureContext {
+    definition: Option<pb::Definition>,
+    image: Option<String>,
 }
 
 impl Failure {
@@ -127,7 +135,7 @@ impl Failure {
             dockerfile: dockerfile.into(),
             ranges: e.ranges(),
             details: Vec::new(),
-            definition: None,
+            context: None,
         }
     }
 
@@ -139,7 +147,10 @@ impl Failure {
         definition: &pb::Definition,
     ) -> Failure {
         Failure {
-            definition: Some(Box::new(definition.clone())),
+            context: Some(Box::new(FailureContext {
+                definition: Some(definition.clone()),
+                image: None,
+            })),
             ..Failure::located(e, filename, dockerfile)
         }
     }
@@ -151,7 +162,7 @@ impl Failure {
             dockerfile: Box::default(),
             ranges: Vec::new(),
             details: Vec::new(),
-            definition: None,
+            context: None,
         }
     }
 
@@ -160,7 +171,7 @@ impl Failure {
             filename: &self.filename,
             data: &self.dockerfile,
             ranges: self.ranges.clone(),
-            definition: self.definition.as_deref(),
+            definition: self.context.as_ref().and_then(|c| c.definition.as_ref()),
         });
         let mut status = errors::status(self.message, location);
         status.details.extend(self.details);
@@ -226,7 +237,10 @@ pub(super) async fn build_with(
                     filename: opts.build.filename.clone(),
                     dockerfile: loaded.bytes.clone().into(),
                     ranges: vec![(line, line)],
-                    definition: Some(Box::new(loaded.definition.clone())),
+                    context: Some(Box::new(FailureContext {
+                        definition: Some(loaded.definition.clone()),
+                        image: None,
+                    })),
                     ..f
                 }
             });
@@ -318,7 +332,30 @@ pub(super) async fn build_with(
                 "SOURCE_DATE_EPOCH from the time of {source} (a git or HTTP source) is not supported by stager; pass the time as a number"
             )));
         }
-        let mut bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        // An image that cannot be resolved is reported at the instruction that names it.
+        let at_image = |f: Failure, plan: &crate::plan::Plan| match f
+            .context
+            .as_ref()
+            .and_then(|c| c.image.as_deref())
+        {
+            Some(reference) if f.ranges.is_empty() => match plan.image_lines(reference) {
+                Some(lines) => Failure {
+                    filename: build_opts.filename.clone(),
+                    dockerfile: loaded.bytes.clone().into(),
+                    ranges: vec![lines],
+                    context: Some(Box::new(FailureContext {
+                        definition: Some(loaded.definition.clone()),
+                        image: None,
+                    })),
+                    ..f
+                },
+                None => f,
+            },
+            _ => f,
+        };
+        let mut bases = resolve_images(client, &plan.base_images(), &platform_opts)
+            .await
+            .map_err(|f| at_image(f, &plan))?;
         // Base images' ONBUILD triggers may read stages the target does not: plan again with
         // them, as BuildKit resolves again when triggers bring new dependencies. Each round
         // adds unreached stages, so it ends.
@@ -334,7 +371,9 @@ pub(super) async fn build_with(
             }
             platform_opts.trigger_stages.extend(extra);
             plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
-            bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+            bases = resolve_images(client, &plan.base_images(), &platform_opts)
+                .await
+                .map_err(|f| at_image(f, &plan))?;
         }
         let ctx = ConvertContext {
             options: &platform_opts,
@@ -620,6 +659,7 @@ pub(super) async fn resolve_images(
                 architecture: image.platform.architecture.clone(),
                 os: image.platform.os.clone(),
                 variant: image.platform.variant.clone().unwrap_or_default(),
+                os_version: image.platform.os_version.clone().unwrap_or_default(),
                 ..pb::Platform::default()
             }),
             resolve_mode: opts.image_resolve_mode.as_str().into(),
@@ -637,7 +677,13 @@ pub(super) async fn resolve_images(
         // Like the official frontend, the error names the image it was about.
         let resolved = answer.map_err(|e| {
             let Failure { message, .. } = Failure::from(e);
-            Failure::plain(format!("{reference}: {message}"))
+            Failure {
+                context: Some(Box::new(FailureContext {
+                    definition: None,
+                    image: Some(reference.clone()),
+                })),
+                ..Failure::plain(format!("{reference}: {message}"))
+            }
         })?;
         let config = crate::image::Image::from_json(&resolved.config)
             .map_err(|e| Failure::plain(format!("invalid image config for {key}: {e}")))?;

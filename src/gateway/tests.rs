@@ -580,4 +580,15 @@ async fn errors_carry_the_dockerfile_and_its_loading_definition() {
             serde_json::from_slice(&status.details[0].value).expect("json");
         assert!(detail["info"]["definition"]["def"].is_array(), "{df:?}");
     }
+    // An image that cannot be resolved: the instruction naming it.
+    let fake = FakeDaemon {
+        image_config: None,
+        ..daemon("from scratch\nenv foo=bar\ncopy --from=invalid foo bar\nenv bar=baz")
+    };
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let Err(failure) = build_with(&mut client, &pong, attrs(&[]), "s1".into()).await else {
+        panic!("built")
+    };
+    assert_eq!(failure.ranges, [(3, 3)], "{}", failure.message);
 }

@@ -221,6 +221,22 @@ impl Plan {
         out.into_iter().collect()
     }
 
+    /// The lines of the first reachable instruction that reads image `reference` (a FROM, or a
+    /// COPY --from / mount that names it), for errors about that image.
+    pub fn image_lines(&self, reference: &str) -> Option<(u32, u32)> {
+        let named = |b: &Base| matches!(b, Base::Image(r) if r.to_string() == reference);
+        self.reachable_stages().find_map(|stage| {
+            if named(&stage.base) {
+                return Some(stage.from.lines);
+            }
+            stage
+                .steps
+                .iter()
+                .find(|step| step.sources().any(named))
+                .map(|step| step.instruction.lines)
+        })
+    }
+
     /// The image the target's filesystem starts from, through FROM-stage chains (what the
     /// official frontend returns as `containerimage.base.config`); none for scratch.
     pub fn target_base_image(&self) -> Option<ImageRequest> {
