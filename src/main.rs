@@ -1,6 +1,6 @@
 //! The `stager` binary: a BuildKit frontend when BuildKit starts it, an offline tool otherwise.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,6 +51,12 @@ enum Command {
         /// `REF=FILE`: the config JSON of a base image (FROM stays unpinned without one).
         #[arg(long = "image-config")]
         image_configs: Vec<String>,
+        /// Convert for the LLB caps this BuildKit release announces (v0.8 = Docker 20.10).
+        #[arg(long, default_value = "v0.32", conflicts_with = "caps")]
+        daemon: String,
+        /// Convert for exactly these comma-separated LLB caps (empty: a daemon with none).
+        #[arg(long)]
+        caps: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Pb)]
         format: Format,
@@ -214,16 +220,21 @@ fn main() -> ExitCode {
             build_args,
             platform,
             image_configs,
+            daemon,
+            caps,
             format,
             file,
-        } => finish(llb(
-            &file,
-            target,
-            &build_args,
-            platform.as_deref(),
-            &image_configs,
-            format,
-        )),
+        } => finish(llb_caps(&daemon, caps.as_deref()).and_then(|llb_caps| {
+            llb(
+                &file,
+                target,
+                &build_args,
+                platform.as_deref(),
+                &image_configs,
+                llb_caps,
+                format,
+            )
+        })),
         Command::Check {
             target,
             build_args,
@@ -391,12 +402,29 @@ fn parse(file: &Path, dump: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The LLB caps `stager llb` converts for: `--caps`, else those of the `--daemon` release.
+fn llb_caps(daemon: &str, caps: Option<&str>) -> anyhow::Result<BTreeSet<String>> {
+    if let Some(list) = caps {
+        return Ok(list
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect());
+    }
+    match stager::llb::caps::parse_version(daemon) {
+        Some(minor) => Ok(stager::llb::caps::announced_by(minor)),
+        None => bail!("--daemon wants a BuildKit version such as v0.8 or v0.32.2, got {daemon:?}"),
+    }
+}
+
 fn llb(
     file: &Path,
     target: Option<String>,
     build_args: &[String],
     platform: Option<&str>,
     image_configs: &[String],
+    llb_caps: BTreeSet<String>,
     format: Format,
 ) -> anyhow::Result<()> {
     let bytes = read(file)?;
@@ -412,7 +440,7 @@ fn llb(
     let bases = image_configs_for(&plan, image_configs)?;
     let ctx = ConvertContext {
         options: &opts,
-        llb_caps: Default::default(),
+        llb_caps,
         source_info: Some(stager::proto::pb::SourceInfo {
             filename: opts.filename.clone(),
             data: bytes.clone(),

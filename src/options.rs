@@ -36,6 +36,9 @@ pub struct BuildOptions {
     pub shm_size: i64,
     /// `ulimit`: name, soft and hard limit of every RUN.
     pub ulimits: Vec<Ulimit>,
+    /// `memory`, `memswap`, `cpushares`, `cpuperiod`, `cpuquota`, `cpusetcpus`, `cpusetmems`:
+    /// cgroup limits of every RUN (dockerfile 1.25+), when any is set.
+    pub linux_resources: Option<LinuxResources>,
     /// BuildKit session that owns the client's local directories.
     pub session_id: String,
     /// `local-sessionid:NAME` overrides of the session per local.
@@ -87,6 +90,25 @@ pub struct FrontendInput {
     pub definition: Vec<u8>,
     /// The `containerimage.config` JSON, when the metadata has one.
     pub image_config: Option<Vec<u8>>,
+}
+
+/// Cgroup resource limits of RUN steps (BuildKit's `pb.LinuxResources`); zero or empty: unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinuxResources {
+    /// Bytes.
+    pub memory: i64,
+    /// Memory plus swap in bytes, -1 for unlimited.
+    pub memory_swap: i64,
+    /// Relative CPU weight.
+    pub cpu_shares: u64,
+    /// CFS period in microseconds.
+    pub cpu_period: u64,
+    /// CFS quota in microseconds.
+    pub cpu_quota: i64,
+    /// CPUs, e.g. `0-3`.
+    pub cpuset_cpus: String,
+    /// Memory nodes, e.g. `0,1`.
+    pub cpuset_mems: String,
 }
 
 /// One `ulimit` entry, e.g. `nofile=1024:2048`.

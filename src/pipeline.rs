@@ -127,15 +127,74 @@ pub fn dockerignore_patterns(bytes: &[u8]) -> Vec<String> {
                 Some(rest) => (true, rest.trim()),
                 None => (false, l),
             };
+            if neg && pat.is_empty() {
+                // Kept so that `validate_dockerignore` refuses it, as BuildKit's matcher does.
+                return Some("!".to_string());
+            }
             let cleaned = crate::convert::clean_pattern(pat);
             (!cleaned.is_empty()).then(|| if neg { format!("!{cleaned}") } else { cleaned })
         })
         .collect()
 }
 
+/// Refuses `.dockerignore` patterns BuildKit's pattern matcher refuses (1.26 builds it while
+/// dispatching, so such a file fails every build): `!` alone, and an unclosed `[` class.
+pub fn validate_dockerignore(patterns: &[String]) -> Result<(), String> {
+    for p in patterns {
+        if p == "!" {
+            return Err("illegal exclusion pattern: \"!\"".into());
+        }
+        if !brackets_closed(p.strip_prefix('!').unwrap_or(p)) {
+            return Err("syntax error in pattern".into());
+        }
+    }
+    Ok(())
+}
+
+/// Whether every `[` class of a glob is closed (Go's `filepath.Match` reports
+/// `ErrBadPattern` otherwise).
+fn brackets_closed(p: &str) -> bool {
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.next().is_none() => return false,
+            '[' => {
+                let mut first = true;
+                loop {
+                    match chars.next() {
+                        None => return false,
+                        Some(']') if !first => break,
+                        Some('\\') if chars.next().is_none() => return false,
+                        _ => {}
+                    }
+                    first = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_dockerignore() {
+        let bang = dockerignore_patterns(b"a\n!\n");
+        assert_eq!(bang, ["a", "!"]);
+        assert_eq!(
+            validate_dockerignore(&bang).unwrap_err(),
+            "illegal exclusion pattern: \"!\""
+        );
+        assert_eq!(
+            validate_dockerignore(&dockerignore_patterns(b"! \n")).unwrap_err(),
+            "illegal exclusion pattern: \"!\""
+        );
+        assert!(validate_dockerignore(&dockerignore_patterns(b"[a-z\n")).is_err());
+        assert!(validate_dockerignore(&dockerignore_patterns(b"[a-z]*\n!keep\n*.log\n")).is_ok());
+    }
 
     #[test]
     fn dockerignore() {

@@ -96,6 +96,14 @@ fn options(case: &Case, words: &[String]) -> (BuildOptions, BTreeSet<String>) {
                 opts.no_cache = NoCache::Stages(value.split(',').map(str::to_string).collect());
             }
             "hostname" => opts.hostname = Some(value.into()),
+            "memory" | "cpushares" | "cpusetcpus" => {
+                let r = opts.linux_resources.get_or_insert_with(Default::default);
+                match key {
+                    "memory" => r.memory = value.parse().unwrap_or_else(|_| bad()),
+                    "cpushares" => r.cpu_shares = value.parse().unwrap_or_else(|_| bad()),
+                    _ => r.cpuset_cpus = value.into(),
+                }
+            }
             "shm-size" => opts.shm_size = value.parse().unwrap_or_else(|_| bad()),
             "ulimit" => {
                 let (name, limits) = value.split_once('=').unwrap_or_else(|| bad());

@@ -67,6 +67,17 @@ pub fn config(parsed: &Parsed, opts: &BuildOptions) -> Result<CheckConfig, Strin
     CheckConfig::parse(&text).map_err(|e| format!("failed to parse check options: {e}"))
 }
 
+/// Each instruction's own `# check=` comment (dockerfile 1.21+) with the lines it covers.
+pub fn inline_configs(parsed: &Parsed) -> Vec<((u32, u32), CheckConfig)> {
+    let line = |l: usize| u32::try_from(l).unwrap_or(u32::MAX);
+    (parsed.dockerfile.nodes.iter())
+        .filter_map(|n| {
+            let config = CheckConfig::from_comments(&n.prev_comment)?;
+            Some(((line(n.start_line), line(n.end_line)), config))
+        })
+        .collect()
+}
+
 /// Runs every check. With no target every stage is dispatched, as the official `frontend.lint`
 /// does; `advice` adds stager's own rules.
 pub fn run(
@@ -78,8 +89,16 @@ pub fn run(
     let sink = Sink::default();
     let mut config = CheckConfig::default();
     let error = check_into(bytes, opts, bases, advice, &sink, &mut config).err();
+    let inline = crate::syntax::parse(bytes)
+        .map(|dockerfile| {
+            inline_configs(&Parsed {
+                dockerfile,
+                instructions: Vec::new(),
+            })
+        })
+        .unwrap_or_default();
     Report {
-        findings: config.filter(sink.into_findings()),
+        findings: config.filter_inline(sink.into_findings(), &inline),
         error,
         config,
     }
@@ -128,7 +147,7 @@ fn check_into(
 
 /// An instruction that does not parse stops BuildKit's checks where it is: what the
 /// instructions before it showed is still reported, under the file's `# check=` options.
-fn report_until(bytes: &[u8], opts: &BuildOptions, sink: &Sink, config: &mut CheckConfig) {
+pub fn report_until(bytes: &[u8], opts: &BuildOptions, sink: &Sink, config: &mut CheckConfig) {
     let Ok(dockerfile) = crate::syntax::parse(bytes) else {
         return;
     };

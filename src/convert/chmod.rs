@@ -1,5 +1,7 @@
 //! `--chmod` values: octal numbers, or chmod(1) symbolic modes such as `u+x,go-w`.
 
+use std::collections::BTreeSet;
+
 /// A parsed `--chmod`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Chmod {
@@ -8,6 +10,14 @@ pub enum Chmod {
     /// A symbolic mode, applied by the daemon to each copied file (`mode_str`, cap
     /// `file.copy.modestring`).
     Symbolic(String),
+}
+
+/// Whether the daemon applies a copy's `mode_str`. BuildKit v0.17 added it together with
+/// `exec.validexitcode`, but never announces its own cap `file.copy.modestring` (declared, not
+/// initialised); v0.8..v0.16 would silently ignore the field and copy with the source's modes,
+/// which the official frontend lets happen and stager refuses.
+pub fn daemon_applies_symbolic(caps: &BTreeSet<String>) -> bool {
+    caps.contains("file.copy.modestring") || caps.contains("exec.validexitcode")
 }
 
 /// Parses `--chmod` as BuildKit does: octal first; otherwise a symbolic mode, validated here so
@@ -82,6 +92,18 @@ mod tests {
         ] {
             assert_eq!(parse(ok), Ok(Chmod::Symbolic(ok.into())), "{ok}");
         }
+    }
+
+    #[test]
+    fn symbolic_needs_v0_17() {
+        use crate::llb::caps::announced_by;
+        assert!(!daemon_applies_symbolic(&announced_by(8)));
+        assert!(!daemon_applies_symbolic(&announced_by(16)));
+        assert!(daemon_applies_symbolic(&announced_by(17)));
+        assert!(daemon_applies_symbolic(&announced_by(32)));
+        assert!(daemon_applies_symbolic(
+            &["file.copy.modestring".to_string()].into()
+        ));
     }
 
     #[test]

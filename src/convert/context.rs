@@ -42,7 +42,7 @@ impl Dispatcher<'_> {
                     return Err(format!("invalid reference format: {reference} for {key}"));
                 };
                 let (state, config) = self
-                    .image_source(&image.to_string(), platform, None, ins)
+                    .image_source_with(&image.to_string(), platform, None, ins, false)
                     .map_err(|e| e.message)?;
                 // The op is the context's, not a FROM step's.
                 let renamed = state.renamed(&format!("[context {key}] {reference}"));

@@ -55,13 +55,18 @@ impl Dispatcher<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let dest_raw = expand(&c.dest)?;
         let chown = c.chown.as_deref().map(expand).transpose()?;
-        // `--chmod` is not expanded: BuildKit's COPY/ADD Expand covers --chown and the paths only.
-        let chmod = c.chmod.clone().filter(|m| !m.is_empty());
-        // ADD --keep-git-dir marks an http(s) URL as a repository even without `.git`.
-        let any_http = is_add && c.keep_git_dir.is_some();
+        // Expanded as in 1.26 (`--chmod=${mode}`); one that expands to nothing is no --chmod.
+        let chmod = c
+            .chmod
+            .as_deref()
+            .map(expand)
+            .transpose()?
+            .filter(|m| !m.is_empty());
+        // As in 1.26, only the URL decides: `--keep-git-dir` on a URL that is not a repository's
+        // (no `.git`) downloads it over HTTP.
         let kinds = sources
             .iter()
-            .map(|s| source_kind(s, any_http))
+            .map(|s| source_kind(s))
             .collect::<Result<Vec<_>, _>>()?;
         for (src, kind) in sources.iter().zip(&kinds) {
             if from.is_none() && *kind == SourceKind::Local {
@@ -91,9 +96,9 @@ impl Dispatcher<'_> {
             None => (None, None),
             Some(Chmod::Octal(m)) => (Some(m), None),
             Some(Chmod::Symbolic(m)) => {
-                if !caps.contains("file.copy.modestring") {
+                if !chmod::daemon_applies_symbolic(caps) {
                     return Err(format!(
-                        "{keyword} --chmod={m}: symbolic modes need a BuildKit with file.copy.modestring (v0.17 or later); use an octal mode"
+                        "{keyword} --chmod={m}: symbolic modes need a BuildKit v0.17 or later; use an octal mode"
                     ));
                 }
                 (None, Some(m))
@@ -104,8 +109,8 @@ impl Dispatcher<'_> {
         // The name is computed once: the HTTP sources and the FileOp share it.
         let shown = self
             .lexer
-            .process_word(&ins.original, &st.env)
-            .unwrap_or_else(|_| ins.original.clone());
+            .process_word(ins.original.trim(), &st.env)
+            .unwrap_or_else(|_| ins.original.trim().to_string());
         let name = st.progress_name(&uppercase_cmd(&shown));
 
         let source_state = match from {
@@ -154,8 +159,14 @@ impl Dispatcher<'_> {
                 if let Some(sum) = &checksum {
                     attrs.insert("http.checksum".into(), sum.clone());
                 }
+                // The official frontend describes the source with its SourcesAndDest, which has
+                // no String method: an empty command.
                 let meta = llb::OpMeta {
                     name: Some(name.clone()),
+                    description: BTreeMap::from([(
+                        "com.docker.dockerfile.v1.command".to_string(),
+                        String::new(),
+                    )]),
                     ..llb::OpMeta::default()
                 };
                 let http = llb::State::source(src, attrs, meta);
@@ -310,8 +321,8 @@ enum SourceKind {
     Git(GitRef),
 }
 
-fn source_kind(src: &str, any_http: bool) -> Result<SourceKind, String> {
-    Ok(match gitref::parse(src, any_http)? {
+fn source_kind(src: &str) -> Result<SourceKind, String> {
+    Ok(match gitref::parse(src, false)? {
         Parsed::Git(git) => SourceKind::Git(git),
         Parsed::NotGit if src.starts_with("http://") || src.starts_with("https://") => {
             SourceKind::Http
@@ -493,7 +504,7 @@ mod tests {
 
     #[test]
     fn remote_sources() {
-        let kind = |s: &str| source_kind(s, false).unwrap();
+        let kind = |s: &str| source_kind(s).unwrap();
         assert_eq!(kind("https://x.org/a.tar.gz"), SourceKind::Http);
         assert!(matches!(
             kind("https://github.com/o/r.git#v1"),
@@ -502,10 +513,8 @@ mod tests {
         assert!(matches!(kind("git@github.com:o/r.git"), SourceKind::Git(_)));
         assert_eq!(kind("dir/file"), SourceKind::Local);
         assert_eq!(kind("github.com/o/r"), SourceKind::Local);
-        assert!(matches!(
-            source_kind("https://h/r", true),
-            Ok(SourceKind::Git(_))
-        ));
+        // Not a repository's URL: HTTP even with --keep-git-dir, as in 1.26.
+        assert_eq!(kind("https://h/r"), SourceKind::Http);
         assert_eq!(url_filename("https://x.org/dl/a.tar.gz?x=1"), "a.tar.gz");
         assert_eq!(url_filename("https://x.org/"), "__unnamed__");
         assert_eq!(url_filename("http://127.0.0.1:8000"), "__unnamed__");

@@ -189,6 +189,19 @@ impl Dispatcher<'_> {
         st: Option<&mut StageState>,
         ins: &crate::instructions::Instruction,
     ) -> Result<(llb::State, Image), Error> {
+        self.image_source_with(reference, platform, st, ins, true)
+    }
+
+    /// [`Self::image_source`]; `resolve_mode` false leaves out the build's `image.resolvemode`
+    /// (a `docker-image://` named context's source has none in the official frontend).
+    pub(super) fn image_source_with(
+        &self,
+        reference: &str,
+        platform: &crate::image::Platform,
+        st: Option<&mut StageState>,
+        ins: &crate::instructions::Instruction,
+        resolve_mode: bool,
+    ) -> Result<(llb::State, Image), Error> {
         let key = image_key(reference, platform);
         let base = self.bases.get(&key);
         let pinned = match base.map(|b| b.digest.as_str()) {
@@ -207,20 +220,27 @@ impl Dispatcher<'_> {
             return Ok((llb::State::scratch(), image));
         }
         let text = format!("FROM {pinned}");
+        // An image read by COPY --from or a mount is an implicit stage in the official frontend,
+        // whose source code (the op's command description) is empty.
+        let command = if st.is_some() {
+            ins.original.trim().to_string()
+        } else {
+            String::new()
+        };
         let name = match st {
             Some(st) => st.progress_name(&text),
             None => text,
         };
         let mut attrs = BTreeMap::new();
         let mode = self.ctx.options.image_resolve_mode;
-        if mode != crate::options::ResolveMode::Default {
+        if resolve_mode && mode != crate::options::ResolveMode::Default {
             attrs.insert("image.resolvemode".to_string(), mode.as_str().to_string());
         }
         let meta = llb::OpMeta {
             name: Some(name),
             description: BTreeMap::from([(
                 "com.docker.dockerfile.v1.command".to_string(),
-                ins.original.trim().to_string(),
+                command,
             )]),
             locations: (ins.lines.0..=ins.lines.1).map(|l| (l, l)).collect(),
             platform: Some(llb_platform(platform)),
@@ -236,6 +256,7 @@ pub(super) fn llb_platform(p: &crate::image::Platform) -> llb::Platform {
         os: p.os.clone(),
         architecture: p.architecture.clone(),
         variant: p.variant.clone(),
+        os_version: p.os_version.clone(),
     }
 }
 

@@ -1,31 +1,4 @@
-//! Go's formatting of values where BuildKit writes them into history (`%q`, `%v`, durations).
-
-/// Go `strconv.Quote`.
-pub fn quote(s: &str) -> String {
-    crate::syntax::go_quote(s)
-}
-
-/// Go `%q` of an integer (`strconv.QuoteRune`): 3 -> `'\x03'`, 65 -> `'A'`.
-pub fn quote_rune(n: i64) -> String {
-    let c = u32::try_from(n)
-        .ok()
-        .and_then(char::from_u32)
-        .unwrap_or('\u{fffd}');
-    let body = match c {
-        '\'' => "\\'".to_string(),
-        '\\' => "\\\\".to_string(),
-        '\u{7}' => "\\a".to_string(),
-        '\u{8}' => "\\b".to_string(),
-        '\u{c}' => "\\f".to_string(),
-        '\n' => "\\n".to_string(),
-        '\r' => "\\r".to_string(),
-        '\t' => "\\t".to_string(),
-        '\u{b}' => "\\v".to_string(),
-        c if (c as u32) < 0x20 || c as u32 == 0x7f => format!("\\x{:02x}", c as u32),
-        c => c.to_string(),
-    };
-    format!("'{body}'")
-}
+//! Go's formatting of values where BuildKit writes them into history (`%q` and `%v` of lists, durations).
 
 /// Go `%q` of a `[]string`: `["a" "b"]`.
 pub fn quote_list(items: &[String]) -> String {
@@ -92,9 +65,6 @@ mod tests {
             r#"["/bin/sh" "-c" "echo \"hi\"\n"]"#
         );
         assert_eq!(plain_list(&["a".into(), "b".into()]), "[a b]");
-        assert_eq!(quote_rune(3), r"'\x03'");
-        assert_eq!(quote_rune(10), r"'\n'");
-        assert_eq!(quote_rune(65), "'A'");
         let cases = [
             (0, "0s"),
             (300_000_000, "300ms"),

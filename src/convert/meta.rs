@@ -11,7 +11,6 @@ use super::Dispatcher;
 use super::checks::Once;
 use super::copy::parse_chown;
 use super::gofmt;
-use super::paths::normalize;
 use super::run::with_shell;
 use super::stage::{StageState, uppercase_cmd};
 
@@ -75,9 +74,9 @@ impl Dispatcher<'_> {
                 let mut shown = Vec::new();
                 for decl in decls {
                     self.check_arg_key(&decl.key, ins);
-                    let build_arg = self.ctx.options.build_args.get(&decl.key);
+                    let build_arg = self.plan.build_arg(self.ctx.options, &decl.key);
                     let value = match (build_arg, &decl.default) {
-                        (Some(v), _) => Some(v.clone()),
+                        (Some(v), _) => Some(v.to_string()),
                         (None, Some(d)) => Some(expand(d, st)?),
                         (None, None) => self
                             .plan
@@ -104,7 +103,7 @@ impl Dispatcher<'_> {
             Kind::Workdir(path) => {
                 let path = expand(path, st)?;
                 self.check_workdir(st, &path, ins);
-                let wd = normalize(&st.image.config.working_dir, &path, false);
+                let wd = super::paths::workdir(&st.image.config.working_dir, &path);
                 st.image.config.working_dir = wd.clone();
                 st.workdir = wd.clone();
                 let with_layer = wd != "/";
@@ -112,17 +111,22 @@ impl Dispatcher<'_> {
                     let owner = (!st.image.config.user.is_empty())
                         .then(|| parse_chown(&st.image.config.user));
                     let actions = llb::FileActions::new().mkdir(
-                        &wd,
+                        &super::paths::clean(&wd),
                         0o755,
                         llb::MkdirOpts {
                             make_parents: true,
                             owner,
-                            ..llb::MkdirOpts::default()
+                            // SOURCE_DATE_EPOCH dates the directory, as in 1.23+.
+                            timestamp: self
+                                .plan
+                                .epoch
+                                .unix
+                                .map(|t| t.saturating_mul(1_000_000_000)),
                         },
                     );
                     // The progress name is not an expansion BuildKit checks.
-                    let shown = (self.lexer.process_word(&ins.original, &st.env))
-                        .unwrap_or_else(|_| ins.original.clone());
+                    let shown = (self.lexer.process_word(ins.original.trim(), &st.env))
+                        .unwrap_or_else(|_| ins.original.trim().to_string());
                     let name = st.progress_name(&uppercase_cmd(&shown));
                     let mut meta = self.op_meta(st, ins, name);
                     meta.ignore_cache = false;
@@ -233,15 +237,15 @@ impl Dispatcher<'_> {
                     start_interval: h.start_interval,
                     retries: h.retries,
                 };
-                // Go's `%q` of a *HealthConfig: durations quoted, the retry count as a rune.
+                // Go's `%+v` of the HealthcheckConfig, as 1.24+ writes it.
                 let history = format!(
-                    "HEALTHCHECK &{{{} {} {} {} {} {}}}",
-                    gofmt::quote_list(&hc.test),
-                    gofmt::quote(&gofmt::duration(hc.interval)),
-                    gofmt::quote(&gofmt::duration(hc.timeout)),
-                    gofmt::quote(&gofmt::duration(hc.start_period)),
-                    gofmt::quote(&gofmt::duration(hc.start_interval)),
-                    gofmt::quote_rune(hc.retries)
+                    "HEALTHCHECK {{Test:{} Interval:{} Timeout:{} StartPeriod:{} StartInterval:{} Retries:{}}}",
+                    gofmt::plain_list(&hc.test),
+                    gofmt::duration(hc.interval),
+                    gofmt::duration(hc.timeout),
+                    gofmt::duration(hc.start_period),
+                    gofmt::duration(hc.start_interval),
+                    hc.retries
                 );
                 st.image.config.healthcheck = Some(hc);
                 st.image.add_history(history, false);

@@ -41,11 +41,12 @@ pub const MAX_DEFINITION: usize = 16 << 20;
 
 /// Every LLB capability conversion asks the daemon's set about (what a check run, which judges
 /// the Dockerfile rather than a daemon, assumes present).
-pub const QUERIED_CAPS: [&str; 12] = [
+pub const QUERIED_CAPS: [&str; 13] = [
     "exec.meta.ulimit",
     "exec.mount.bind.readwrite-nooutput",
     "exec.mount.tmpfs.size",
     "exec.secretenv",
+    "exec.validexitcode",
     "file.copy.includeexcludepatterns",
     "file.copy.modestring",
     "file.copy.requiredpaths",
@@ -220,8 +221,10 @@ fn finalize_image(image: &mut Image, opts: &BuildOptions) {
         if p.variant.is_some() || os_arch_changed {
             image.variant = p.variant.clone().unwrap_or_default();
         }
-        if os_arch_changed {
-            image.os_version.clear();
+        // As 1.26: the target's OS version when it names one, none when the OS or
+        // architecture changed, else the base image's.
+        if p.os_version.is_some() || os_arch_changed {
+            image.os_version = p.os_version.clone().unwrap_or_default();
         }
     }
 }
@@ -274,6 +277,9 @@ impl<'p> Dispatcher<'p> {
             .flat_map(crate::plan::Step::sources)
             .filter_map(|b| match b {
                 Base::Image(r) => Some(r.to_string()),
+                // A named context read by COPY --from or a mount is a dispatch state of its own
+                // too, so names carry the stage (`[stage-0 1/2]`), as in 1.26.
+                Base::Context(c) => Some(format!("context:{}", c.key)),
                 _ => None,
             })
             .collect();
@@ -308,12 +314,20 @@ impl<'p> Dispatcher<'p> {
     fn run(mut self) -> Result<Dispatched, Error> {
         for stage in self.plan.reachable_stages() {
             let (mut st, triggers) = self.start(stage)?;
+            let inherited = st.image.history.len();
             for trigger in &triggers {
                 let step = self.trigger_step(trigger, stage)?;
                 self.dispatch(&mut st, stage, &step)?;
             }
             for step in &stage.steps {
                 self.dispatch(&mut st, stage, step)?;
+            }
+            // With SOURCE_DATE_EPOCH, the entries this stage wrote carry it as their time.
+            if let Some(unix) = self.plan.epoch.unix {
+                let created = crate::plan::epoch::rfc3339(unix);
+                for entry in st.image.history.iter_mut().skip(inherited) {
+                    entry.created = Some(created.clone());
+                }
             }
             self.outputs[stage.index] = Some(st.state.clone());
             self.done[stage.index] = Some(st);

@@ -18,6 +18,24 @@ pub fn normalize(parent: &str, p: &str, keep_slash: bool) -> String {
     crate::llb::path::keep_trailing(clean(&joined), p, keep_slash)
 }
 
+/// BuildKit's `NormalizeWorkdir` on Linux: a relative `p` is joined to `parent` and cleaned, an
+/// absolute one is kept as written (`/app/` keeps its slash in the image config and the exec's
+/// cwd; only the WORKDIR's mkdir path is cleaned, by the LLB client).
+pub fn workdir(parent: &str, p: &str) -> String {
+    let parent = match parent {
+        "" => "/".to_string(),
+        abs if abs.starts_with('/') => abs.to_string(),
+        rel => clean(&format!("/{rel}")),
+    };
+    if p.is_empty() {
+        parent
+    } else if p.starts_with('/') {
+        p.to_string()
+    } else {
+        clean(&format!("{parent}/{p}"))
+    }
+}
+
 /// The absolute COPY destination for `dest` under working directory `workdir`.
 pub fn copy_dest(workdir: &str, dest: &str) -> String {
     if dest.starts_with('/') {
@@ -47,6 +65,11 @@ mod tests {
         assert_eq!(clean("a/.."), ".");
         assert_eq!(normalize("/app", "sub", false), "/app/sub");
         assert_eq!(normalize("/app", "/abs/../x", false), "/x");
+        assert_eq!(workdir("/app", "/abs/../x/"), "/abs/../x/");
+        assert_eq!(workdir("/app/", "sub/"), "/app/sub");
+        assert_eq!(workdir("", ""), "/");
+        assert_eq!(workdir("rel", "x"), "/rel/x");
+        assert_eq!(workdir("/app/", ""), "/app/");
         assert_eq!(copy_dest("/app", "."), "/app/");
         assert_eq!(copy_dest("/app", "b/"), "/app/b/");
         assert_eq!(copy_dest("/app", "b"), "/app/b");

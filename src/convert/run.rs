@@ -71,20 +71,41 @@ impl Dispatcher<'_> {
             env: &st.env,
             masked: &extra.masked_env,
         };
-        let shown = name_lexer
-            .process_word(&ins.original, &name_env)
-            .unwrap_or_else(|_| ins.original.clone());
-        let shown = match summary {
-            Some(first) => format!("{shown} ({first})"),
-            None => shown,
+        // The here-document's summary is part of what is expanded, as in the official frontend.
+        let code = match summary {
+            Some(first) => format!("{} ({first})", ins.original.trim()),
+            None => ins.original.trim().to_string(),
         };
+        let shown = name_lexer.process_word(&code, &name_env).unwrap_or(code);
         let name = st.progress_name(&uppercase_cmd(&shown));
         let mut meta = self.op_meta(st, ins, name);
+        // An inherited trigger is described by its own text, without the ONBUILD of its name.
+        let code = ins.original.trim();
         meta.description.insert(
             "com.docker.dockerfile.v1.command".into(),
-            ins.original.trim().to_string(),
+            code.strip_prefix("ONBUILD ").unwrap_or(code).to_string(),
         );
         meta.platform = Some(super::from::llb_platform(&st.platform));
+        // The Go client records this cap on every exec when the daemon has it (metadata only).
+        if self.ctx.llb_caps.contains("exec.meta.setsdefaultpath") {
+            meta.caps.insert("exec.meta.setsdefaultpath".into());
+        }
+        // Resource limits (1.25+) where the daemon applies them; older daemons run without, as
+        // with the official frontend.
+        if let Some(r) = &opts.linux_resources
+            && self.ctx.llb_caps.contains("exec.meta.linux.resources")
+        {
+            meta.caps.insert("exec.meta.linux.resources".into());
+            meta.linux_resources = Some(pb::LinuxResources {
+                memory: r.memory,
+                memory_swap: r.memory_swap,
+                cpu_shares: r.cpu_shares,
+                cpu_period: r.cpu_period,
+                cpu_quota: r.cpu_quota,
+                cpuset_cpus: r.cpuset_cpus.clone(),
+                cpuset_mems: r.cpuset_mems.clone(),
+            });
+        }
         self.emitted += st.env.byte_len() + args.iter().map(String::len).sum::<usize>();
         if self.emitted > super::MAX_DEFINITION {
             return Err(format!(

@@ -36,6 +36,29 @@ pub struct SourceLocation<'a> {
     pub data: &'a [u8],
     /// 1-based inclusive line ranges.
     pub ranges: Vec<(u32, u32)>,
+    /// The definition that loaded the Dockerfile (`SourceInfo.definition`), when known.
+    pub definition: Option<&'a crate::proto::pb::Definition>,
+}
+
+/// Go's `encoding/json` of a `pb.Definition` (the form `errdefs.Source+json` carries).
+fn definition_json(def: &crate::proto::pb::Definition) -> serde_json::Value {
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let mut obj = serde_json::Map::new();
+    if !def.def.is_empty() {
+        obj.insert(
+            "def".into(),
+            json!(def.def.iter().map(|b| b64(b)).collect::<Vec<_>>()),
+        );
+    }
+    if !def.metadata.is_empty() {
+        let md: serde_json::Map<String, serde_json::Value> = def
+            .metadata
+            .iter()
+            .map(|(d, m)| (d.clone(), crate::llb::protojson::go_metadata(m)))
+            .collect();
+        obj.insert("metadata".into(), serde_json::Value::Object(md));
+    }
+    serde_json::Value::Object(obj)
 }
 
 /// A status with `message` and, when given, the Dockerfile location as a typed detail.
@@ -47,12 +70,16 @@ pub fn status(message: String, location: Option<SourceLocation<'_>>) -> Status {
                 .iter()
                 .map(|(start, end)| json!({"start": {"line": start}, "end": {"line": end}}))
                 .collect();
+            let mut info = json!({
+                "filename": loc.filename,
+                "data": base64::engine::general_purpose::STANDARD.encode(loc.data),
+            });
+            if let Some(def) = loc.definition {
+                info["definition"] = definition_json(def);
+            }
+            info["language"] = json!("Dockerfile");
             let value = json!({
-                "info": {
-                    "filename": loc.filename,
-                    "data": base64::engine::general_purpose::STANDARD.encode(loc.data),
-                    "language": "Dockerfile",
-                },
+                "info": info,
                 "ranges": ranges,
             });
             prost_types::Any {
@@ -81,6 +108,10 @@ mod tests {
                 filename: "Dockerfile",
                 data: b"FROM a\nRUNN x\n",
                 ranges: vec![(2, 2)],
+                definition: Some(&crate::proto::pb::Definition {
+                    def: vec![b"op".to_vec()],
+                    ..Default::default()
+                }),
             }),
         );
         assert_eq!(st.code, 2);
@@ -90,6 +121,8 @@ mod tests {
         assert_eq!(v["ranges"][0]["start"]["line"], 2);
         assert_eq!(v["info"]["filename"], "Dockerfile");
         assert_eq!(v["info"]["data"], "RlJPTSBhClJVTk4geAo=");
+        // BuildKit's clients expect the loading definition beside the Dockerfile.
+        assert_eq!(v["info"]["definition"]["def"][0], "b3A=");
         let d = subrequest_detail("frontend.nope");
         assert_eq!(d.type_url, SUBREQUEST_DETAIL);
         assert_eq!(d.value, br#"{"name":"frontend.nope"}"#);

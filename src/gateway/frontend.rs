@@ -110,10 +110,20 @@ async fn with_deadline(
 pub(super) struct Failure {
     pub(super) message: String,
     filename: String,
-    dockerfile: Vec<u8>,
+    dockerfile: Box<[u8]>,
     pub(super) ranges: Vec<(u32, u32)>,
     /// Typed details besides the source location.
     pub(super) details: Vec<prost_types::Any>,
+    /// The definition that loaded the Dockerfile (for the source detail) and the image an
+    /// image-resolution error is about; boxed, as failures travel in every `Result`.
+    context: Option<Box<FailureContext>>,
+}
+
+/// What some failures know besides their message and location.
+#[derive(Default)]
+struct FailureContext {
+    definition: Option<pb::Definition>,
+    image: Option<String>,
 }
 
 impl Failure {
@@ -122,9 +132,26 @@ impl Failure {
         Failure {
             message: e.located_message(filename),
             filename: filename.to_string(),
-            dockerfile: dockerfile.to_vec(),
+            dockerfile: dockerfile.into(),
             ranges: e.ranges(),
             details: Vec::new(),
+            context: None,
+        }
+    }
+
+    /// [`Failure::located`], with the definition that loaded the Dockerfile.
+    fn located_in(
+        e: pipeline::Error,
+        filename: &str,
+        dockerfile: &[u8],
+        definition: &pb::Definition,
+    ) -> Failure {
+        Failure {
+            context: Some(Box::new(FailureContext {
+                definition: Some(definition.clone()),
+                image: None,
+            })),
+            ..Failure::located(e, filename, dockerfile)
         }
     }
 
@@ -132,17 +159,19 @@ impl Failure {
         Failure {
             message: message.into(),
             filename: String::new(),
-            dockerfile: Vec::new(),
+            dockerfile: Box::default(),
             ranges: Vec::new(),
             details: Vec::new(),
+            context: None,
         }
     }
 
-    fn into_status(self) -> crate::proto::google::rpc::Status {
+    pub(super) fn into_status(self) -> crate::proto::google::rpc::Status {
         let location = (!self.ranges.is_empty()).then(|| SourceLocation {
             filename: &self.filename,
             data: &self.dockerfile,
             ranges: self.ranges.clone(),
+            definition: self.context.as_ref().and_then(|c| c.definition.as_ref()),
         });
         let mut status = errors::status(self.message, location);
         status.details.extend(self.details);
@@ -197,12 +226,27 @@ pub(super) async fn build_with(
     let dockerfile_source = super::remote::init(client, daemon, &mut opts).await?;
     let loaded = load_dockerfile(client, &opts, dockerfile_source.as_ref()).await?;
     if opts.cmdline.is_none() {
-        let syntax = opts
-            .syntax_arg
-            .clone()
-            .or_else(|| crate::syntax::detect_syntax(&loaded.bytes).map(|(s, _)| s));
-        if let Some(syntax) = syntax {
+        if let Some(syntax) = opts.syntax_arg.clone() {
             return forward(client, &opts, &syntax).await;
+        }
+        if let Some((syntax, line)) = crate::syntax::detect_syntax(&loaded.bytes) {
+            // A failure of the named frontend points at the directive, as in 1.26.
+            return forward(client, &opts, &syntax).await.map_err(|f| {
+                if !f.ranges.is_empty() {
+                    return f;
+                }
+                let line = u32::try_from(line).unwrap_or(1);
+                Failure {
+                    filename: opts.build.filename.clone(),
+                    dockerfile: loaded.bytes.clone().into(),
+                    ranges: vec![(line, line)],
+                    context: Some(Box::new(FailureContext {
+                        definition: Some(loaded.definition.clone()),
+                        image: None,
+                    })),
+                    ..f
+                }
+            });
         }
     }
     if let Some(request) = &opts.request_id {
@@ -222,8 +266,12 @@ pub(super) async fn build_with(
         if request == "frontend.outline" {
             return outline_answer(client, &loaded.bytes, &opts.build).await;
         }
-        return subrequest(request, &loaded.bytes, &opts.build);
+        if request != CONVERT_LLB {
+            return subrequest(request, &loaded.bytes, &opts.build);
+        }
     }
+    // `--call=convertllb` converts as a build does and answers with the LLB instead of solving.
+    let convert_only = opts.request_id.as_deref() == Some(CONVERT_LLB);
     // Not forwarded: whatever the client needs must be implemented here, or the build
     // would silently ignore it (a --build-context, for example).
     if let Some((cap, _)) = missing.first() {
@@ -241,19 +289,29 @@ pub(super) async fn build_with(
     };
     if let Some(bytes) = ignore {
         build_opts.excludes = pipeline::dockerignore_patterns(&bytes);
+        pipeline::validate_dockerignore(&build_opts.excludes).map_err(Failure::plain)?;
     }
 
-    let with_location =
-        |e: pipeline::Error| Failure::located(e, &build_opts.filename, &loaded.bytes);
-    let parsed = pipeline::parse(&loaded.bytes).map_err(with_location)?;
-    let mut checks =
-        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
+    let with_location = |e: pipeline::Error| {
+        Failure::located_in(e, &build_opts.filename, &loaded.bytes, &loaded.definition)
+    };
     let source_info = pb::SourceInfo {
         filename: build_opts.filename.clone(),
         data: loaded.bytes.clone(),
         definition: Some(loaded.definition.clone()),
         language: "Dockerfile".into(),
     };
+    let parsed = match pipeline::parse(&loaded.bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            // Warnings found before the error are still reported, as in 1.26.
+            let checks = super::lint::BuildChecks::before_parse_error(&loaded.bytes, &build_opts);
+            let _ = checks.finish(client, daemon, &source_info).await;
+            return Err(with_location(e));
+        }
+    };
+    let mut checks =
+        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
     let platforms = if opts.platforms.is_empty() {
         vec![None]
     } else {
@@ -264,8 +322,46 @@ pub(super) async fn build_with(
     for platform in platforms {
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
-        let mut plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
-        let mut bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+        let mut plan = match pipeline::plan(&parsed, &platform_opts) {
+            Ok(plan) => plan,
+            Err(e) => {
+                if let Some(checks) = checks.take() {
+                    let _ = checks.finish(client, daemon, &source_info).await;
+                }
+                return Err(with_location(e));
+            }
+        };
+        // 1.26 asks the daemon for that source's commit or Last-Modified time; stager does not
+        // (yet), and building without the time would silently not be reproducible.
+        if let Some(source) = &plan.epoch.remote {
+            return Err(Failure::plain(format!(
+                "SOURCE_DATE_EPOCH from the time of {source} (a git or HTTP source) is not supported by stager; pass the time as a number"
+            )));
+        }
+        // An image that cannot be resolved is reported at the instruction that names it.
+        let at_image = |f: Failure, plan: &crate::plan::Plan| match f
+            .context
+            .as_ref()
+            .and_then(|c| c.image.as_deref())
+        {
+            Some(reference) if f.ranges.is_empty() => match plan.image_lines(reference) {
+                Some(lines) => Failure {
+                    filename: build_opts.filename.clone(),
+                    dockerfile: loaded.bytes.clone().into(),
+                    ranges: vec![lines],
+                    context: Some(Box::new(FailureContext {
+                        definition: Some(loaded.definition.clone()),
+                        image: None,
+                    })),
+                    ..f
+                },
+                None => f,
+            },
+            _ => f,
+        };
+        let mut bases = resolve_images(client, &plan.base_images(), &platform_opts)
+            .await
+            .map_err(|f| at_image(f, &plan))?;
         // Base images' ONBUILD triggers may read stages the target does not: plan again with
         // them, as BuildKit resolves again when triggers bring new dependencies. Each round
         // adds unreached stages, so it ends.
@@ -281,7 +377,9 @@ pub(super) async fn build_with(
             }
             platform_opts.trigger_stages.extend(extra);
             plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
-            bases = resolve_images(client, &plan.base_images(), &platform_opts).await?;
+            bases = resolve_images(client, &plan.base_images(), &platform_opts)
+                .await
+                .map_err(|f| at_image(f, &plan))?;
         }
         let ctx = ConvertContext {
             options: &platform_opts,
@@ -290,11 +388,34 @@ pub(super) async fn build_with(
         };
         // Checks run for the first platform only, as in the official frontend.
         let sink = checks.as_ref().map(|c| &c.sink);
-        let converted =
-            crate::convert::convert_checked(&plan, parsed.dockerfile.escape, &bases, &ctx, sink)
-                .map_err(|e| with_location(e.into()))?;
+        let converted = match crate::convert::convert_checked(
+            &plan,
+            parsed.dockerfile.escape,
+            &bases,
+            &ctx,
+            sink,
+        ) {
+            Ok(converted) => converted,
+            Err(e) => {
+                // The findings before the failing instruction still go out as warnings.
+                if let Some(checks) = checks.take() {
+                    let _ = checks.finish(client, daemon, &source_info).await;
+                }
+                return Err(with_location(e.into()));
+            }
+        };
         if let Some(checks) = checks.take() {
             checks.finish(client, daemon, &source_info).await?;
+        }
+        if convert_only {
+            let json = crate::llb::protojson::convertllb_json(&converted.definition);
+            return Ok(gw::Result {
+                result: None,
+                metadata: BTreeMap::from([
+                    ("result.json".to_string(), json.into_bytes()),
+                    ("version".to_string(), b"0.1.0".to_vec()),
+                ]),
+            });
         }
         let result = client
             .solve(gw::SolveRequest {
@@ -312,34 +433,71 @@ pub(super) async fn build_with(
             id,
             def: Some(converted.definition),
         };
-        solved.push((
-            platform_opts.target_platform().clone(),
+        let base_config = plan
+            .target_base_image()
+            .and_then(|request| bases.get(&request.key()))
+            .map(|base| base.config.to_json());
+        solved.push(Solved {
+            platform: platform_opts.target_platform().clone(),
             reference,
-            converted.image,
-        ));
+            image: converted.image,
+            base_config,
+            epoch: plan.epoch.unix,
+        });
     }
     Ok(assemble_result(solved, opts.returns_ref_map()))
 }
 
-/// The `Return` result: one ref, or refs by platform ID with a config per platform.
-fn assemble_result(
-    solved: Vec<(Platform, gw::Ref, crate::image::Image)>,
-    ref_map: bool,
-) -> gw::Result {
-    let platforms: Vec<Platform> = solved.iter().map(|(p, _, _)| p.clone()).collect();
+/// One platform's solved build.
+struct Solved {
+    platform: Platform,
+    reference: gw::Ref,
+    image: crate::image::Image,
+    /// The config of the image the target starts from (`containerimage.base.config`).
+    base_config: Option<Vec<u8>>,
+    /// SOURCE_DATE_EPOCH as resolved, for the exporter (`source.date.epoch`).
+    epoch: Option<i64>,
+}
+
+/// The subrequest that returns the converted LLB as JSON (dockerfile 1.20+).
+const CONVERT_LLB: &str = "frontend.convertllb";
+
+/// The result metadata key the image exporters read SOURCE_DATE_EPOCH from.
+const EPOCH_KEY: &str = "source.date.epoch";
+
+/// The result metadata key of the target's base image config (BuildKit v0.13+ exporters and
+/// provenance read it).
+const BASE_CONFIG_KEY: &str = "containerimage.base.config";
+
+/// The `Return` result: one ref, or refs by platform ID with a config (and, with
+/// SOURCE_DATE_EPOCH, an epoch) per platform.
+fn assemble_result(solved: Vec<Solved>, ref_map: bool) -> gw::Result {
+    let platforms: Vec<Platform> = solved.iter().map(export_platform).collect();
     let mut metadata = BTreeMap::from([("refs.platforms".to_string(), refs_platforms(&platforms))]);
-    if !ref_map && let [(_, reference, image)] = solved.as_slice() {
-        metadata.insert("containerimage.config".to_string(), image.to_json());
+    if !ref_map && let [one] = solved.as_slice() {
+        metadata.insert("containerimage.config".to_string(), one.image.to_json());
+        if let Some(base) = &one.base_config {
+            metadata.insert(BASE_CONFIG_KEY.to_string(), base.clone());
+        }
+        if let Some(epoch) = one.epoch {
+            metadata.insert(EPOCH_KEY.to_string(), epoch.to_string().into_bytes());
+        }
         return gw::Result {
-            result: Some(gw::result::Result::Ref(reference.clone())),
+            result: Some(gw::result::Result::Ref(one.reference.clone())),
             metadata,
         };
     }
     let mut refs = BTreeMap::new();
-    for (platform, reference, image) in solved {
-        let id = platform.to_string();
-        metadata.insert(format!("containerimage.config/{id}"), image.to_json());
-        refs.insert(id, reference);
+    for one in solved {
+        let id = export_platform(&one).format_all();
+        metadata.insert(format!("containerimage.config/{id}"), one.image.to_json());
+        if let Some(base) = one.base_config {
+            metadata.insert(format!("{BASE_CONFIG_KEY}/{id}"), base);
+        }
+        if let Some(epoch) = one.epoch {
+            metadata.insert(format!("{EPOCH_KEY}/{id}"), epoch.to_string().into_bytes());
+        }
+        refs.insert(id, one.reference);
     }
     gw::Result {
         result: Some(gw::result::Result::Refs(gw::RefMap { refs })),
@@ -515,6 +673,7 @@ pub(super) async fn resolve_images(
                 architecture: image.platform.architecture.clone(),
                 os: image.platform.os.clone(),
                 variant: image.platform.variant.clone().unwrap_or_default(),
+                os_version: image.platform.os_version.clone().unwrap_or_default(),
                 ..pb::Platform::default()
             }),
             resolve_mode: opts.image_resolve_mode.as_str().into(),
@@ -532,7 +691,13 @@ pub(super) async fn resolve_images(
         // Like the official frontend, the error names the image it was about.
         let resolved = answer.map_err(|e| {
             let Failure { message, .. } = Failure::from(e);
-            Failure::plain(format!("{reference}: {message}"))
+            Failure {
+                context: Some(Box::new(FailureContext {
+                    definition: None,
+                    image: Some(reference.clone()),
+                })),
+                ..Failure::plain(format!("{reference}: {message}"))
+            }
         })?;
         let config = crate::image::Image::from_json(&resolved.config)
             .map_err(|e| Failure::plain(format!("invalid image config for {key}: {e}")))?;
@@ -570,16 +735,34 @@ async fn forward(
         .await?)
 }
 
+/// The platform a result is exported as: a Windows target without an OS version takes the
+/// image's (BuildKit's `extendWindowsPlatform`).
+fn export_platform(solved: &Solved) -> Platform {
+    let mut p = solved.platform.clone();
+    let image = &solved.image;
+    if p.os == "windows"
+        && image.os == p.os
+        && p.os_version.is_none()
+        && !image.os_version.is_empty()
+    {
+        p.os_version = Some(image.os_version.clone());
+    }
+    p
+}
+
 /// `refs.platforms` as BuildKit's exporter reads it (Go field names, no JSON tags), in order.
 fn refs_platforms(platforms: &[Platform]) -> Vec<u8> {
     let entries: Vec<serde_json::Value> = platforms
         .iter()
         .map(|p| {
             let mut platform = serde_json::json!({"architecture": p.architecture, "os": p.os});
+            if let Some(v) = &p.os_version {
+                platform["os.version"] = serde_json::Value::String(v.clone());
+            }
             if let Some(v) = &p.variant {
                 platform["variant"] = serde_json::Value::String(v.clone());
             }
-            serde_json::json!({"ID": p.to_string(), "Platform": platform})
+            serde_json::json!({"ID": p.format_all(), "Platform": platform})
         })
         .collect();
     serde_json::json!({ "Platforms": entries })
@@ -591,14 +774,38 @@ fn refs_platforms(platforms: &[Platform]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn solved(p: &str, id: &str) -> (Platform, gw::Ref, crate::image::Image) {
+    fn solved(p: &str, id: &str) -> Solved {
         let platform = Platform::parse(p).unwrap();
         let image = crate::image::Image::scratch(&platform);
         let reference = gw::Ref {
             id: id.into(),
             def: None,
         };
-        (platform, reference, image)
+        Solved {
+            platform,
+            reference,
+            image,
+            base_config: None,
+            epoch: None,
+        }
+    }
+
+    #[test]
+    fn the_epoch_is_returned_per_platform() {
+        let dated = |p: &str| Solved {
+            epoch: Some(1_700_000_000),
+            ..solved(p, "r")
+        };
+        let one = assemble_result(vec![dated("linux/amd64")], false);
+        assert_eq!(one.metadata["source.date.epoch"], b"1700000000");
+        let many = assemble_result(vec![dated("linux/amd64"), dated("linux/arm64")], true);
+        assert_eq!(
+            many.metadata["source.date.epoch/linux/arm64"],
+            b"1700000000"
+        );
+        assert!(!many.metadata.contains_key("source.date.epoch"));
+        let none = assemble_result(vec![solved("linux/amd64", "r")], false);
+        assert!(!none.metadata.contains_key("source.date.epoch"));
     }
 
     #[test]

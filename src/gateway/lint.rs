@@ -65,6 +65,8 @@ pub(super) async fn answer(
 /// The checks of one build: its options and the findings reported so far.
 pub(super) struct BuildChecks {
     config: CheckConfig,
+    /// Instructions' own `# check=` comments.
+    inline: Vec<((u32, u32), CheckConfig)>,
     /// Where parse-level and dispatch-level checks report.
     pub(super) sink: Sink,
 }
@@ -75,7 +77,33 @@ impl BuildChecks {
         let config = check::config(parsed, opts)?;
         let sink = Sink::default();
         check::official::report(parsed, opts, &sink);
-        Ok(BuildChecks { config, sink })
+        let inline = check::inline_configs(parsed);
+        Ok(BuildChecks {
+            config,
+            inline,
+            sink,
+        })
+    }
+
+    /// For a Dockerfile that does not parse: the findings of the instructions before the bad
+    /// one, which the official frontend has already sent as warnings when it fails.
+    pub(super) fn before_parse_error(bytes: &[u8], opts: &BuildOptions) -> BuildChecks {
+        let sink = Sink::default();
+        let mut config = CheckConfig::default();
+        check::report_until(bytes, opts, &sink, &mut config);
+        let inline = crate::syntax::parse(bytes)
+            .map(|dockerfile| {
+                check::inline_configs(&Parsed {
+                    dockerfile,
+                    instructions: Vec::new(),
+                })
+            })
+            .unwrap_or_default();
+        BuildChecks {
+            config,
+            inline,
+            sink,
+        }
     }
 
     /// After the first platform's conversion: sends the findings as warnings when the daemon
@@ -86,10 +114,12 @@ impl BuildChecks {
         daemon: &Daemon,
         source: &pb::SourceInfo,
     ) -> Result<(), Failure> {
-        let findings: Vec<Finding> = (self.config.filter(self.sink.into_findings()))
-            .into_iter()
-            .filter(|f| f.rule.origin == Origin::Official)
-            .collect();
+        let findings: Vec<Finding> = (self
+            .config
+            .filter_inline(self.sink.into_findings(), &self.inline))
+        .into_iter()
+        .filter(|f| f.rule.origin == Origin::Official)
+        .collect();
         if daemon.api_caps.has(WARNINGS_CAP) {
             let digest = definition_vertex(source.definition.as_ref());
             for f in &findings {

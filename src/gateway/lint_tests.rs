@@ -149,3 +149,90 @@ async fn outline_expands_stage_args_against_the_resolved_base_image() {
     assert_eq!(json["args"][0]["value"], "/bin:/x");
     assert_eq!(json["args"][0]["description"], "where to look");
 }
+
+#[tokio::test]
+async fn warnings_before_a_build_error_are_still_sent() {
+    // BuildKit's testWarningsBeforeError: a parse error after two findings.
+    let df = "\nFROM scratch AS BadStageName\nMAINTAINER me@example.org\nBADCMD\n";
+    let mut fake = daemon(df);
+    fake.extra_caps = vec!["gateway.warnings"];
+    let warns = fake.warns.clone();
+    let failure = failing_build(fake, &[]).await;
+    assert!(
+        failure.message.contains("unknown instruction: BADCMD"),
+        "{}",
+        failure.message
+    );
+    let rules: Vec<String> = warns
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|w| {
+            String::from_utf8_lossy(&w.short)
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(rules, ["StageNameCasing", "MaintainerDeprecated"]);
+    // A conversion error: the finding above it is sent too.
+    let mut fake = daemon("FROM busybox\nCMD echo hi\nCOPY --chmod=99999 a /a\n");
+    fake.extra_caps = vec!["gateway.warnings"];
+    let warns = fake.warns.clone();
+    failing_build(fake, &[]).await;
+    assert_eq!(warns.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test]
+async fn an_inline_check_comment_skips_its_instruction_only() {
+    let df = "FROM busybox\n# check=skip=JSONArgsRecommended\nCMD echo hi\nENTRYPOINT echo x\n";
+    let mut fake = daemon(df);
+    fake.extra_caps = vec!["gateway.warnings"];
+    let warns = fake.warns.clone();
+    build(fake, &[]).await;
+    let warns = warns.lock().expect("lock").clone();
+    assert_eq!(warns.len(), 1);
+    assert!(String::from_utf8_lossy(&warns[0].short).ends_with("(line 4)"));
+}
+
+#[tokio::test]
+async fn an_invalid_dockerignore_fails_the_build() {
+    let mut fake = daemon("FROM busybox\nCOPY . /src\n");
+    fake.dockerignore = Some(b"*.log\n!\n".to_vec());
+    let failure = failing_build(fake, &[]).await;
+    assert_eq!(failure.message, "illegal exclusion pattern: \"!\"");
+}
+
+#[tokio::test]
+async fn convertllb_answers_with_the_llb_as_json() {
+    let fake = daemon("FROM busybox\nRUN echo hi\n");
+    let solves = fake.solves.clone();
+    let result = build(fake, &[("requestid", "frontend.convertllb")]).await;
+    assert!(result.result.is_none());
+    assert_eq!(result.metadata["version"], b"0.1.0");
+    let json: serde_json::Value =
+        serde_json::from_slice(&result.metadata["result.json"]).expect("json");
+    let ops = json["def"].as_object().expect("def");
+    assert!(
+        ops.values()
+            .any(|op| op["exec"]["meta"]["args"][2] == "echo hi")
+    );
+    assert!(
+        json["metadata"]
+            .as_object()
+            .is_some_and(|m| m.len() == ops.len())
+    );
+    assert_eq!(json["source"]["infos"][0]["filename"], "Dockerfile");
+    // Nothing was solved but the Dockerfile's load.
+    assert!(solves.lock().expect("lock").iter().all(|r| {
+        let def = r.definition.as_ref().expect("definition");
+        !def.def.iter().any(|b| {
+            use prost::Message as _;
+            matches!(
+                crate::proto::pb::Op::decode(b.as_slice()).map(|o| o.op),
+                Ok(Some(crate::proto::pb::op::Op::Exec(_)))
+            )
+        })
+    }));
+}

@@ -21,6 +21,7 @@ pub mod options;
 mod remote;
 #[cfg(test)]
 mod remote_tests;
+mod resources;
 pub mod stdio;
 #[cfg(test)]
 mod tests;

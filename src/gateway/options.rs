@@ -67,8 +67,10 @@ impl GatewayOptions {
 }
 
 /// An attribute that cannot be understood.
+/// Shown as `invalid frontend option KEY="VALUE": REASON`, or as REASON alone when `key` is
+/// empty (an error BuildKit words itself, such as the resource limits').
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid frontend option {key}={value:?}: {reason}")]
+#[error("{}", if key.is_empty() { reason.clone() } else { format!("invalid frontend option {key}={value:?}: {reason}") })]
 pub struct OptionError {
     /// The attribute name.
     pub key: String,
@@ -206,6 +208,11 @@ impl GatewayOptions {
             }
         }
         out.context_spec = attrs.get(&build.context_name).cloned();
+        build.linux_resources = super::resources::parse(&attrs).map_err(|reason| OptionError {
+            key: String::new(),
+            value: String::new(),
+            reason,
+        })?;
         if let Some(h) = build.build_args.get("BUILDKIT_SANDBOX_HOSTNAME") {
             build.hostname.get_or_insert_with(|| h.clone());
         }
@@ -516,5 +523,13 @@ mod tests {
         assert!(opts(&[("image-resolve-mode", "sometimes")]).is_err());
         assert!(opts(&[("platform", "linux//x")]).is_err());
         assert!(opts(&[("cache-imports", "not json")]).is_err());
+        // Resource limits fail with BuildKit's own words.
+        assert_eq!(
+            opts(&[("memory", "1g")]).unwrap_err().to_string(),
+            "failed to parse resource limits: invalid memory value: 1g: strconv.ParseInt: parsing \"1g\": invalid syntax"
+        );
+        let ok = opts(&[("memory", "1024"), ("cpusetmems", "0")]).unwrap();
+        let r = ok.build.linux_resources.unwrap();
+        assert_eq!((r.memory, r.cpuset_mems.as_str()), (1024, "0"));
     }
 }

@@ -38,6 +38,8 @@ pub(super) struct FakeDaemon {
     pub(super) files: std::collections::BTreeMap<String, Vec<u8>>,
     /// The ReadFile calls received: ref, path and range length.
     pub(super) reads: Arc<Mutex<Vec<Read>>>,
+    /// The context's `.dockerignore`, when it has one.
+    pub(super) dockerignore: Option<Vec<u8>>,
 }
 
 /// A ReadFile call: ref, path and range length.
@@ -74,6 +76,9 @@ impl LlbBridge for FakeDaemon {
         request: Request<gw::SolveRequest>,
     ) -> Result<Response<gw::SolveResponse>, Status> {
         let request = request.into_inner();
+        if request.frontend_opt.get("source").map(String::as_str) == Some("nosuchfrontend") {
+            return Err(Status::unknown("pull access denied for nosuchfrontend"));
+        }
         if self.fail_main_solve && has_exec(request.definition.as_ref()) {
             return Err(Status::unknown(
                 "process \"/bin/sh -c false\" did not complete",
@@ -110,6 +115,7 @@ impl LlbBridge for FakeDaemon {
         }
         let found = match request.file_path.as_str() {
             "Dockerfile" => Some(self.dockerfile.clone()),
+            ".dockerignore" if self.dockerignore.is_some() => self.dockerignore.clone(),
             path => self.files.get(path).cloned(),
         };
         if let Some(mut data) = found {
@@ -291,6 +297,8 @@ async fn builds_and_returns_the_target_with_its_config() {
         serde_json::from_slice(&result.metadata["containerimage.config"]).expect("json");
     assert_eq!(config["config"]["Cmd"], serde_json::json!(["/app"]));
     assert_eq!(config["architecture"], "amd64");
+    // The target starts from scratch: no base image config.
+    assert!(!result.metadata.contains_key("containerimage.base.config"));
     let solves = solves.lock().expect("lock");
     let local = |i: usize| -> Vec<String> {
         use prost::Message as _;
@@ -489,4 +497,118 @@ async fn a_daemon_that_went_away_is_an_error_not_a_hang() {
         let answer = tokio::time::timeout(limit, client.ping()).await;
         assert!(matches!(answer, Ok(Err(_))), "ping must fail promptly");
     }
+}
+
+#[tokio::test]
+async fn the_base_image_config_of_the_target_is_returned() {
+    // Through a FROM-stage chain, as the official frontend's baseImg.
+    let fake = daemon("FROM busybox AS base\nRUN make\nFROM base\nCMD [\"/app\"]\n");
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let result = build_with(&mut client, &pong, attrs(&[]), "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let base: serde_json::Value =
+        serde_json::from_slice(&result.metadata["containerimage.base.config"]).expect("json");
+    let target: serde_json::Value =
+        serde_json::from_slice(&result.metadata["containerimage.config"]).expect("json");
+    assert_ne!(base, target);
+    assert_eq!(base["rootfs"]["type"], "layers");
+    assert!(base["config"]["Cmd"] != serde_json::json!(["/app"]));
+}
+
+#[tokio::test]
+async fn stages_read_by_triggers_of_a_named_context_image_are_planned() {
+    // BuildKit's TestOnBuildNamedContext: `FROM base` where base is a named context whose
+    // image has an ONBUILD trigger reading a stage nothing else needs.
+    let config = r#"{"architecture":"amd64","os":"linux","config":{"OnBuild":["COPY --from=otherstage /testfile /out/foo"]},"rootfs":{"type":"layers","diff_ids":["sha256:00"]}}"#;
+    let fake = FakeDaemon {
+        image_config: Some(config.as_bytes().to_vec()),
+        ..daemon(
+            // (The fake daemon answers every image with this config: otherstage starts from
+            // scratch so that it has no trigger of its own.)
+            "FROM scratch AS otherstage\nCOPY testfile /testfile\nFROM base AS inputstage\nFROM scratch\nCOPY --from=inputstage /out/foo /bar\n",
+        )
+    };
+    let solves = fake.solves.clone();
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let opts = attrs(&[("context:base", "docker-image://example.com/base:1")]);
+    build_with(&mut client, &pong, opts, "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let solves = solves.lock().expect("lock");
+    let main = solves
+        .last()
+        .and_then(|r| r.definition.clone())
+        .expect("main");
+    let names: Vec<String> = main
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname").cloned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("COPY testfile /testfile")),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_target_os_version_reaches_the_image_and_the_result_ids() {
+    // BuildKit's TestMaintainBaseOSVersion, first half.
+    let fake =
+        daemon("FROM scratch\nARG TARGETPLATFORM\nCOPY <<EOF /platform\n${TARGETPLATFORM}\nEOF\n");
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let opts = attrs(&[
+        ("platform", "windows(10.0.20348.1006)/amd64"),
+        ("multi-platform", "true"),
+    ]);
+    let result = build_with(&mut client, &pong, opts, "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let id = "windows(10.0.20348.1006)/amd64";
+    let config: serde_json::Value =
+        serde_json::from_slice(&result.metadata[&format!("containerimage.config/{id}")])
+            .expect("json");
+    assert_eq!(config["os.version"], "10.0.20348.1006");
+    let platforms: serde_json::Value =
+        serde_json::from_slice(&result.metadata["refs.platforms"]).expect("json");
+    assert_eq!(platforms["Platforms"][0]["ID"], id);
+    assert_eq!(
+        platforms["Platforms"][0]["Platform"]["os.version"],
+        "10.0.20348.1006"
+    );
+}
+
+#[tokio::test]
+async fn errors_carry_the_dockerfile_and_its_loading_definition() {
+    // BuildKit's TestErrorsSourceMap: a frontend error names its line and carries the
+    // definition that loaded the Dockerfile; a failing `# syntax=` frontend points at line 1.
+    for (df, line) in [
+        ("from alpine\nenv", 2),
+        ("#syntax=nosuchfrontend\nfrom alpine", 1),
+    ] {
+        let mut client = connect(daemon(df)).await;
+        let pong = client.ping().await.expect("ping");
+        let Err(failure) = build_with(&mut client, &pong, attrs(&[]), "s1".into()).await else {
+            panic!("{df:?} built")
+        };
+        assert_eq!(failure.ranges, [(line, line)], "{df:?}");
+        let status = failure.into_status();
+        let detail: serde_json::Value =
+            serde_json::from_slice(&status.details[0].value).expect("json");
+        assert!(detail["info"]["definition"]["def"].is_array(), "{df:?}");
+    }
+    // An image that cannot be resolved: the instruction naming it.
+    let fake = FakeDaemon {
+        image_config: None,
+        ..daemon("from scratch\nenv foo=bar\ncopy --from=invalid foo bar\nenv bar=baz")
+    };
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let Err(failure) = build_with(&mut client, &pong, attrs(&[]), "s1".into()).await else {
+        panic!("built")
+    };
+    assert_eq!(failure.ranges, [(3, 3)], "{}", failure.message);
 }

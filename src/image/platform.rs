@@ -11,16 +11,41 @@ pub struct Platform {
     pub architecture: String,
     /// `v7`, `v8`, ...; `None` when the architecture has no variant.
     pub variant: Option<String>,
+    /// Windows' `10.0.20348.1006`, written `windows(10.0.20348.1006)/amd64`; `None` mostly.
+    pub os_version: Option<String>,
 }
 
-/// A platform string that cannot be understood.
+/// A platform string that cannot be understood, in containerd's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{spec}\": {reason}")]
+#[error("{message}")]
 pub struct PlatformError {
-    /// The string as given.
-    pub spec: String,
-    /// What is wrong with it.
-    pub reason: &'static str,
+    /// What is wrong with it, e.g. `"" is an invalid component of "linux/": ...`.
+    pub message: String,
+}
+
+/// containerd's `specifierRe` and `osRe`, shown in its errors.
+const SPECIFIER_RE: &str = "^[A-Za-z0-9_.-]+$";
+const OS_RE: &str = r"^([A-Za-z0-9_-]+)(?:\(([A-Za-z0-9_.%-]*)((?:\+[A-Za-z0-9_.%-]+)*)\))?$";
+
+/// `os[(version[+feature]*)]` as containerd's `osRe` reads it: the OS and the version.
+fn os_component(part: &str) -> Option<(&str, Option<&str>)> {
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let option_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '%' | '-');
+    let Some((os, tail)) = part.split_once('(') else {
+        return name_ok(part).then_some((part, None));
+    };
+    let inner = tail.strip_suffix(')')?;
+    let (version, features) = inner.split_once('+').unwrap_or((inner, ""));
+    let features_ok = features.is_empty()
+        || features
+            .split('+')
+            .all(|f| !f.is_empty() && f.chars().all(option_char));
+    (name_ok(os) && version.chars().all(option_char) && features_ok)
+        .then_some((os, (!version.is_empty()).then_some(version)))
 }
 
 impl Platform {
@@ -47,40 +72,83 @@ impl Platform {
             os,
             architecture,
             variant: (!variant.is_empty()).then_some(variant),
+            os_version: None,
         }
     }
 
-    /// Parses `os[/arch[/variant]]` or a bare `arch`, as containerd's `platforms.Parse` does.
+    /// containerd's `FormatAll`: `os(version)/arch[/variant]` (the result IDs, TARGETPLATFORM).
+    pub fn format_all(&self) -> String {
+        match &self.os_version {
+            Some(v) => {
+                let plain = self.to_string();
+                let rest = plain.strip_prefix(self.os.as_str()).unwrap_or(&plain);
+                format!("{}({v}){rest}", self.os)
+            }
+            None => self.to_string(),
+        }
+    }
+
+    /// Parses `os[(version)][/arch[/variant]]` or a bare `arch`, as containerd's
+    /// `platforms.Parse` does, with its error texts.
     pub fn parse(spec: &str) -> Result<Platform, PlatformError> {
-        let err = |reason| PlatformError {
-            spec: spec.to_string(),
-            reason,
-        };
-        let parts: Vec<&str> = spec.split('/').collect();
-        if parts.iter().any(|p| p.is_empty()) {
-            return Err(err("invalid platform component"));
+        let q = crate::syntax::go_quote;
+        let err = |message: String| PlatformError { message };
+        if spec.contains('*') {
+            return Err(err(format!(
+                "{}: wildcards not yet supported: invalid argument",
+                q(spec)
+            )));
         }
-        let valid = |s: &str| {
-            s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        let parts: Vec<&str> = spec.splitn(4, '/').collect();
+        let first = parts.first().copied().unwrap_or_default();
+        let Some((os, os_version)) = os_component(first) else {
+            return Err(err(format!(
+                "{} is an invalid OS component of {}: OSAndVersion specifier component must match {}: invalid argument",
+                q(first),
+                q(spec),
+                q(OS_RE)
+            )));
         };
-        if !parts.iter().all(|p| valid(p)) {
-            return Err(err("invalid platform component"));
+        for part in parts.iter().skip(1) {
+            let ok = !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+            if !ok {
+                return Err(err(format!(
+                    "{} is an invalid component of {}: platform specifier component must match {}: invalid argument",
+                    q(part),
+                    q(spec),
+                    q(SPECIFIER_RE)
+                )));
+            }
         }
+        let with_version = |mut p: Platform| {
+            p.os_version = os_version.map(str::to_string);
+            p
+        };
         match parts.as_slice() {
-            [one] => {
-                let lower = one.to_ascii_lowercase();
+            [_] => {
+                let lower = os.to_ascii_lowercase();
                 if is_known_os(&lower) {
-                    Ok(Platform::new(&lower, std::env::consts::ARCH, None).with_host_arch())
+                    Ok(with_version(
+                        Platform::new(&lower, std::env::consts::ARCH, None).with_host_arch(),
+                    ))
                 } else if is_known_arch(&lower) {
                     Ok(Platform::new("linux", &lower, None))
                 } else {
-                    Err(err("unknown operating system or architecture"))
+                    Err(err(format!(
+                        "{}: unknown operating system or architecture: invalid argument",
+                        q(spec)
+                    )))
                 }
             }
-            [os, arch] => Ok(Platform::new(os, arch, None)),
-            [os, arch, variant] => Ok(Platform::new(os, arch, Some(variant))),
-            _ => Err(err("cannot parse platform specifier")),
+            [_, arch] => Ok(with_version(Platform::new(os, arch, None))),
+            [_, arch, variant] => Ok(with_version(Platform::new(os, arch, Some(variant)))),
+            _ => Err(err(format!(
+                "{}: cannot parse platform specifier: invalid argument",
+                q(spec)
+            ))),
         }
     }
 
@@ -224,5 +292,40 @@ mod tests {
         for bad in ["", "linux//amd64", "a/b/c/d", "lin ux/amd64", "nonsense"] {
             assert!(Platform::parse(bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod os_version_tests {
+    use super::*;
+
+    #[test]
+    fn windows_os_versions_parse_and_format_as_containerd() {
+        let p = Platform::parse("windows(10.0.20348.1006)/amd64").unwrap();
+        assert_eq!(
+            (p.os.as_str(), p.architecture.as_str()),
+            ("windows", "amd64")
+        );
+        assert_eq!(p.os_version.as_deref(), Some("10.0.20348.1006"));
+        assert_eq!(p.to_string(), "windows/amd64");
+        assert_eq!(p.format_all(), "windows(10.0.20348.1006)/amd64");
+        assert_eq!(
+            Platform::parse("linux/amd64").unwrap().format_all(),
+            "linux/amd64"
+        );
+        // An empty version is allowed, as by containerd's osRe.
+        assert_eq!(Platform::parse("windows()/amd64").unwrap().os_version, None);
+        for bad in ["windows(/amd64", "windows(1 2)/amd64", "windows(1)x/amd64"] {
+            assert!(Platform::parse(bad).is_err(), "{bad}");
+        }
+        // containerd's words.
+        assert_eq!(
+            Platform::parse("linux/").unwrap_err().to_string(),
+            r#""" is an invalid component of "linux/": platform specifier component must match "^[A-Za-z0-9_.-]+$": invalid argument"#
+        );
+        assert_eq!(
+            Platform::parse("nonsense").unwrap_err().to_string(),
+            r#""nonsense": unknown operating system or architecture: invalid argument"#
+        );
     }
 }

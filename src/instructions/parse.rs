@@ -197,7 +197,15 @@ fn parse_kind(node: &Node) -> Result<Kind, String> {
                 .get(..7)
                 .filter(|kw| kw.eq_ignore_ascii_case("onbuild"))
                 .map_or(original, |_| &original[7..]);
-            Kind::OnBuild(rest.trim_start().to_string())
+            // A trigger's here-documents travel with it, as BuildKit writes them into the
+            // image config: the instruction line, then each body and its terminator.
+            let mut expression = rest.trim_start().to_string();
+            for doc in &node.heredocs {
+                expression.push('\n');
+                expression.push_str(&doc.content);
+                expression.push_str(&doc.name);
+            }
+            Kind::OnBuild(expression)
         }
         other => {
             let shown = node
@@ -503,6 +511,10 @@ mod tests {
         assert_eq!(
             one("ONBUILD RUN make").unwrap().kind,
             Kind::OnBuild("RUN make".into())
+        );
+        assert_eq!(
+            one("ONBUILD RUN <<EOT\necho hi\nEOT\n").unwrap().kind,
+            Kind::OnBuild("RUN <<EOT\necho hi\nEOT".into())
         );
     }
 

@@ -198,6 +198,53 @@ impl CheckConfig {
             .collect()
     }
 
+    /// BuildKit's `WithMergedConfig`: `other`'s skips and experimental rules are added.
+    pub fn merged(&self, other: &CheckConfig) -> CheckConfig {
+        let mut out = self.clone();
+        out.skip_all |= other.skip_all;
+        out.experimental_all |= other.experimental_all;
+        out.skip.extend(other.skip.iter().cloned());
+        out.experimental.extend(other.experimental.iter().cloned());
+        out
+    }
+
+    /// The `check=` directive among an instruction's comments, as BuildKit 1.21+ reads it: the
+    /// first comment of the form `check=VALUE` (text after a space in VALUE ignored); an
+    /// invalid one changes nothing.
+    pub fn from_comments(comments: &[String]) -> Option<CheckConfig> {
+        let value = comments.iter().find_map(|c| {
+            let c = c.trim_start();
+            let name_len = c
+                .char_indices()
+                .find(|&(i, ch)| !(ch.is_ascii_alphabetic() || (i > 0 && ch.is_ascii_digit())))
+                .map_or(c.len(), |(i, _)| i);
+            let (name, rest) = c.split_at(name_len);
+            let value = rest.trim_start().strip_prefix('=')?.trim();
+            (name.eq_ignore_ascii_case("check") && !value.is_empty()).then_some(value)
+        })?;
+        let value = value.split(' ').next().unwrap_or(value);
+        CheckConfig::parse(value).ok()
+    }
+
+    /// [`CheckConfig::filter`] where an instruction's own `# check=` comment (given as the
+    /// instruction's line range and its config) also applies to the findings on its lines.
+    pub fn filter_inline(
+        &self,
+        findings: Vec<Finding>,
+        inline: &[((u32, u32), CheckConfig)],
+    ) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter(|f| {
+                let line = f.line();
+                match inline.iter().find(|((a, b), _)| (*a..=*b).contains(&line)) {
+                    Some((_, own)) => self.merged(own).enabled(f.rule),
+                    None => self.enabled(f.rule),
+                }
+            })
+            .collect()
+    }
+
     /// With `error=true` and official findings: BuildKit's build failure text (rule names
     /// sorted; BuildKit's order is a Go map's).
     pub fn violation(&self, findings: &[Finding]) -> Option<String> {

@@ -297,6 +297,16 @@ fn metadata(md: &pb::OpMetadata) -> Value {
             json!({"id": g.id, "name": g.name, "weak": g.weak}),
         );
     }
+    if let Some(r) = &md.linux_resources {
+        obj.insert(
+            "linux_resources".into(),
+            json!({
+                "memory": r.memory, "memorySwap": r.memory_swap, "cpuShares": r.cpu_shares,
+                "cpuPeriod": r.cpu_period, "cpuQuota": r.cpu_quota,
+                "cpusetCpus": r.cpuset_cpus, "cpusetMems": r.cpuset_mems,
+            }),
+        );
+    }
     let caps: Vec<&String> = md
         .caps
         .iter()

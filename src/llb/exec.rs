@@ -196,10 +196,10 @@ impl State {
             } else {
                 "exec.mount.ssh"
             });
-            // Go leaves `input`, `output` and `readonly` unset (0) on these mounts; BuildKit's
-            // provenance of an official build shows `input: 0`, and the op digest depends on it.
+            // The official frontend since 1.10 writes `input: -1` (pb.Empty) here, and the op
+            // digest and cache key depend on it; BuildKit v0.13's own frontend wrote 0.
             pb_mounts.push(pb::Mount {
-                input: 0,
+                input: -1,
                 dest,
                 mount_type: mount_type.into(),
                 secret_opt,
@@ -367,7 +367,7 @@ mod tests {
                 ("/ro", 1, -1, true, bind),
                 ("/tmp", -1, -1, false, tmpfs),
                 ("/w", 1, 2, false, bind),
-                ("/run/secrets/s", 0, 0, false, secret),
+                ("/run/secrets/s", -1, 0, false, secret),
             ]
         );
         assert_eq!(e.mounts[3].cache_opt.as_ref().unwrap().sharing, 2);

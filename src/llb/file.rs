@@ -174,16 +174,17 @@ impl State {
             return self.clone();
         }
         let mut inputs = Inputs::default();
-        let mut caps = vec!["file.base"];
+        // Only `file.base`, as the Go client records: it adds the copy options' caps before any
+        // action is in its marshal state, so they never reach the metadata (and
+        // `file.copy.modestring` is announced by no daemon, which would reject the op). Callers
+        // gate the options on the daemon's caps instead.
+        let caps = vec!["file.base"];
         // (base input, secondary input) per action; the base is the same for every action.
         let mut refs = Vec::with_capacity(actions.len());
         for action in &actions {
             let base = inputs.add(self);
             let secondary = match action {
-                Action::Copy { from, opts, .. } => {
-                    copy_caps(opts, &mut caps);
-                    inputs.add(from)
-                }
+                Action::Copy { from, .. } => inputs.add(from),
                 _ => -1,
             };
             refs.push((base, secondary));
@@ -224,21 +225,6 @@ impl State {
     }
 }
 
-fn copy_caps(opts: &CopyOpts, caps: &mut Vec<&'static str>) {
-    if !opts.include_patterns.is_empty() || !opts.exclude_patterns.is_empty() {
-        caps.push("file.copy.includeexcludepatterns");
-    }
-    if opts.always_replace_existing_dest_paths {
-        caps.push("file.copy.alwaysreplaceexistingdestpaths");
-    }
-    if opts.mode_str.is_some() {
-        caps.push("file.copy.modestring");
-    }
-    if !opts.required_paths.is_empty() {
-        caps.push("file.copy.requiredpaths");
-    }
-}
-
 /// The protobuf action; `base` is the input that named owners are looked up in.
 fn to_pb(action: &Action, base: i64) -> pb::file_action::Action {
     use pb::file_action::Action as A;
@@ -250,7 +236,10 @@ fn to_pb(action: &Action, base: i64) -> pb::file_action::Action {
             src: join_root(&clean(src)),
             dest: normalize(dest, true),
             owner: chown(&opts.owner),
-            mode: opts.mode.unwrap_or(-1),
+            // Go leaves `mode` at 0 beside a symbolic mode, and -1 means "keep" otherwise.
+            mode: opts
+                .mode
+                .unwrap_or(if opts.mode_str.is_some() { 0 } else { -1 }),
             follow_symlink: opts.follow_symlink,
             dir_copy_contents: opts.dir_copy_contents,
             attempt_unpack_docker_compatibility: opts.attempt_unpack,
@@ -426,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn copy_option_caps() {
+    fn copy_records_only_file_base() {
         let opts = CopyOpts {
             exclude_patterns: vec!["*.md".into()],
             mode_str: Some("u+x".into()),
@@ -444,15 +433,6 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(
-            caps,
-            [
-                "file.base",
-                "file.copy.alwaysreplaceexistingdestpaths",
-                "file.copy.includeexcludepatterns",
-                "file.copy.modestring",
-                "file.copy.requiredpaths",
-            ]
-        );
+        assert_eq!(caps, ["file.base"]);
     }
 }

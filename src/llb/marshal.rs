@@ -82,13 +82,21 @@ pub fn marshal_owned(root: State, source_info: Option<pb::SourceInfo>) -> pb::De
     }
 }
 
-/// Encodes an op the way the Go client does, so that digests agree: fields in field-number order
-/// (prost would write the `op` oneof after `platform` and `constraints`), and source attributes
-/// as map entries that always carry both key and value (prost skips empty ones).
+/// Encodes an op the way the Go client of BuildKit v0.32 (dockerfile 1.26) does, so that digests
+/// agree: `inputs`, `platform`, `constraints`, then the `op` oneof (protobuf-go's deterministic
+/// order puts oneof members after the other fields; gogo-era clients, BuildKit v0.13 and
+/// older, wrote them in field-number order), and source attributes as map entries that always
+/// carry both key and value (prost skips empty ones).
 pub(crate) fn encode_op(op: &pb::Op) -> Vec<u8> {
     let mut buf = Vec::new();
     for input in &op.inputs {
         prost::encoding::message::encode(1, input, &mut buf);
+    }
+    if let Some(platform) = &op.platform {
+        prost::encoding::message::encode(10, platform, &mut buf);
+    }
+    if let Some(constraints) = &op.constraints {
+        prost::encoding::message::encode(11, constraints, &mut buf);
     }
     match &op.op {
         Some(pb::op::Op::Source(src)) => {
@@ -99,12 +107,6 @@ pub(crate) fn encode_op(op: &pb::Op) -> Vec<u8> {
         }
         Some(other) => other.encode(&mut buf),
         None => {}
-    }
-    if let Some(platform) = &op.platform {
-        prost::encoding::message::encode(10, platform, &mut buf);
-    }
-    if let Some(constraints) = &op.constraints {
-        prost::encoding::message::encode(11, constraints, &mut buf);
     }
     buf
 }
@@ -248,6 +250,9 @@ fn merge_metadata(into: &mut pb::OpMetadata, from: &pb::OpMetadata) {
     if from.progress_group.is_some() {
         into.progress_group.clone_from(&from.progress_group);
     }
+    if from.linux_resources.is_some() {
+        into.linux_resources.clone_from(&from.linux_resources);
+    }
 }
 
 #[cfg(test)]
@@ -266,6 +271,7 @@ mod tests {
             os: "linux".into(),
             architecture: "amd64".into(),
             variant: None,
+            os_version: None,
         })
     }
 
@@ -308,7 +314,7 @@ mod tests {
     #[test]
     fn small_graph_digests_are_stable() {
         // Computed once and checked by hand-decoding the bytes: the image op is
-        // `1a 30 <SourceOp> 52 0e <Platform amd64 linux> 5a 00`, the exec op starts with its input
+        // `52 0e <Platform amd64 linux> 5a 00 1a 30 <SourceOp>`, the exec op starts with its input
         // and carries `removeMountStubsRecursive` (58 01), the file op has no platform and
         // `mode`/`timestamp` -1. A change here changes every cache key: it must be deliberate.
         let def = marshal(&small_graph(), None);
@@ -316,10 +322,10 @@ mod tests {
         assert_eq!(
             digests,
             [
-                "sha256:665ba8b2cdc0cb0200e2a42a6b3c0f8f684089f4cd1b81494fbb9805879120f7",
-                "sha256:792d438ee3161eb85a02373a4db0daac6168f4360d54efd27dc9a73d74a37f22",
-                "sha256:b097cba5936a9c0b49560761329c58060fb4eb5d2b915ef3aca34d60b039d40d",
-                "sha256:e536e976166314c0e5eea7e14aae61e2776e806b0ffa156c9f16415649736e80",
+                "sha256:a7f9733e307dd352c82d43053b783dd17bb2ec2c36214908ce393e41545c8b51",
+                "sha256:08ec265100d6ad093b94152efb48ed474f59799e3edd9dd52045fb61832cc0ee",
+                "sha256:e81e5759aa2a073708cf502783f820448533dd79eaf776aacaba38ae1eb21b8c",
+                "sha256:be6e9f6823df9b07ac6bc001d4dfc67197bd63bf20bde51dc9598dc21683d621",
             ]
         );
     }
@@ -340,7 +346,7 @@ mod tests {
     }
 
     #[test]
-    fn op_fields_in_field_number_order() {
+    fn op_oneof_after_platform_and_constraints() {
         let s = State::image(
             "x",
             BTreeMap::from([("k".to_owned(), String::new())]),
@@ -350,11 +356,15 @@ mod tests {
             },
         );
         let bytes = &marshal(&s, None).def[0];
-        // Field 3 (source) first, then 10 (platform), then 11 (constraints, empty).
-        assert_eq!(bytes[0], 3 << 3 | 2);
-        let src_len = usize::from(bytes[1]);
-        assert_eq!(bytes[2 + src_len], 10 << 3 | 2);
-        assert_eq!(&bytes[bytes.len() - 2..], &[11 << 3 | 2, 0]);
+        // As protobuf-go writes an Op: 10 (platform), 11 (constraints, empty), then the oneof
+        // member 3 (source).
+        assert_eq!(bytes[0], 10 << 3 | 2);
+        let platform_len = usize::from(bytes[1]);
+        assert_eq!(
+            &bytes[2 + platform_len..4 + platform_len],
+            &[11 << 3 | 2, 0]
+        );
+        assert_eq!(bytes[4 + platform_len], 3 << 3 | 2);
         // The attribute entry keeps its empty value: 0a 01 'k' 12 00.
         let entry = [2 << 3 | 2, 5, 0x0a, 1, b'k', 0x12, 0];
         assert!(bytes.windows(entry.len()).any(|w| w == entry), "{bytes:?}");

@@ -17,8 +17,9 @@
 //!
 //! Ops follow BuildKit's Go client (`client/llb`) where it matters for the daemon:
 //!
-//! - Op bytes are protobuf in field-number order with map entries written in full, as Go writes
-//!   them, so the digest of an op matches the one the Go client computes for the same op.
+//! - Op bytes are protobuf in field-number order, except that the `op` oneof comes last, with
+//!   map entries written in full, as the Go client of BuildKit v0.32 writes them, so the digest of
+//!   an op matches the one it computes for the same op.
 //! - Each op records the LLB caps it needs in `OpMetadata.caps` (`source.local.followpaths`,
 //!   `exec.mount.cache`, `file.base`, `mergeop`, ...), so a daemon lacking one rejects the build
 //!   instead of silently ignoring a field.
@@ -63,6 +64,7 @@ use std::fmt;
 
 use crate::proto::pb;
 
+pub mod caps;
 mod definition;
 mod dump;
 mod exec;
@@ -70,6 +72,7 @@ mod file;
 mod marshal;
 mod merge;
 pub(crate) mod path;
+pub mod protojson;
 mod replace;
 mod source;
 mod state;
@@ -91,6 +94,8 @@ pub struct Platform {
     pub os: String,
     pub architecture: String,
     pub variant: Option<String>,
+    /// `Platform.OSVersion` (Windows builds).
+    pub os_version: Option<String>,
 }
 
 impl Platform {
@@ -99,7 +104,7 @@ impl Platform {
             architecture: self.architecture.clone(),
             os: self.os.clone(),
             variant: self.variant.clone().unwrap_or_default(),
-            os_version: String::new(),
+            os_version: self.os_version.clone().unwrap_or_default(),
             os_features: Vec::new(),
         }
     }
@@ -132,6 +137,8 @@ pub struct OpMeta {
     pub platform: Option<Platform>,
     /// Extra `OpMetadata.caps`, on top of the ones the op kind adds itself.
     pub caps: BTreeSet<String>,
+    /// Cgroup limits of an exec (`OpMetadata.linux_resources`).
+    pub linux_resources: Option<pb::LinuxResources>,
 }
 
 #[cfg(test)]
@@ -150,6 +157,7 @@ mod tests {
                 os: os.into(),
                 architecture: arch.into(),
                 variant: variant.map(Into::into),
+                os_version: None,
             };
             assert_eq!(p.to_string(), want);
             let pb = p.to_pb();

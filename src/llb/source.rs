@@ -260,6 +260,7 @@ mod tests {
                 os: "linux".into(),
                 architecture: "arm64".into(),
                 variant: Some("v8".into()),
+                os_version: None,
             }),
             ..OpMeta::default()
         };

@@ -211,6 +211,7 @@ fn op_metadata(meta: OpMeta, caps: &[&str]) -> pb::OpMetadata {
         export_cache: None,
         caps,
         progress_group: meta.progress_group,
+        linux_resources: meta.linux_resources,
     }
 }
 

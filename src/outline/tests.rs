@@ -323,3 +323,12 @@ fn answer_dispatches_and_reports_plan_errors() {
     let err = answer(Request::Outline, &df, &ins, b"", &opts(Some("y"), &[])).unwrap_err();
     assert_eq!(err.message, "target stage \"y\" could not be found");
 }
+
+#[test]
+fn targets_with_a_check_comment_above_an_instruction() {
+    // dockerfile 1.21–1.26 crash here (nil linter in ListTargets); 1.18 and stager answer.
+    let (df, ins) = parse("FROM busybox AS base\n# check=skip=all\nFROM base AS build\n");
+    let got = list_targets(&df, &ins).unwrap();
+    let names: Vec<&str> = got.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["base", "build"]);
+}

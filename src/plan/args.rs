@@ -67,14 +67,16 @@ impl GlobalArgs {
     }
 }
 
-fn automatic_names() -> [&'static str; 9] {
+fn automatic_names() -> [&'static str; 11] {
     [
         "BUILDPLATFORM",
         "BUILDOS",
+        "BUILDOSVERSION",
         "BUILDARCH",
         "BUILDVARIANT",
         "TARGETPLATFORM",
         "TARGETOS",
+        "TARGETOSVERSION",
         "TARGETARCH",
         "TARGETVARIANT",
         "TARGETSTAGE",
@@ -85,8 +87,19 @@ fn automatic_names() -> [&'static str; 9] {
 pub fn automatic_args(build: &Platform, target: &Platform, target_stage: &str) -> Vars {
     let mut v = Vars::default();
     for (prefix, p) in [("BUILD", build), ("TARGET", target)] {
-        v.set(&format!("{prefix}PLATFORM"), &p.to_string());
+        // 1.26: TARGETPLATFORM carries an OS version (`windows(10.0.20348)/amd64`),
+        // BUILDPLATFORM does not; both have an OSVERSION arg.
+        let shown = if prefix == "TARGET" {
+            p.format_all()
+        } else {
+            p.to_string()
+        };
+        v.set(&format!("{prefix}PLATFORM"), &shown);
         v.set(&format!("{prefix}OS"), &p.os);
+        v.set(
+            &format!("{prefix}OSVERSION"),
+            p.os_version.as_deref().unwrap_or(""),
+        );
         v.set(&format!("{prefix}ARCH"), &p.architecture);
         v.set(
             &format!("{prefix}VARIANT"),

@@ -1,7 +1,7 @@
 //! Instructions + options -> [`Plan`].
 
 use super::args::{GlobalArgs, Vars, automatic_args};
-use super::{Base, Error, Plan, Stage, StageNames, Step, named_context};
+use super::{Base, Error, Plan, Stage, StageNames, Step, epoch, named_context};
 use crate::image::{Platform, Reference};
 use crate::instructions::{Instruction, Kind};
 use crate::options::BuildOptions;
@@ -26,7 +26,8 @@ pub fn plan(
     let target = find_target(names.as_slice(), opts.target.as_deref())?;
     let target_stage = names.get(target).unwrap_or("default").to_string();
     let lexer = Lexer::new(escape);
-    let global_args = resolve_global_args(globals, &lexer, opts, &target_stage)?;
+    let mut global_args = resolve_global_args(globals, &lexer, opts, &target_stage)?;
+    let (epoch, epoch_build_arg) = resolve_epoch(&groups, &mut global_args, opts, &lexer)?;
 
     let mut stages: Vec<Stage> = Vec::with_capacity(groups.len());
     for (index, (from_ins, body)) in groups.into_iter().enumerate() {
@@ -111,7 +112,40 @@ pub fn plan(
         names,
         target,
         reachable,
+        epoch,
+        epoch_build_arg,
     })
+}
+
+/// Resolves SOURCE_DATE_EPOCH and, as 1.26 does, gives the build arg and a declared global ARG
+/// the resolved number (or drops them when it resolved to nothing).
+fn resolve_epoch(
+    groups: &Groups<'_>,
+    global_args: &mut GlobalArgs,
+    opts: &BuildOptions,
+    lexer: &Lexer,
+) -> Result<(epoch::Resolved, Option<Option<String>>), Error> {
+    let Some(value) = epoch::requested(opts, global_args) else {
+        return Ok((epoch::Resolved::default(), None));
+    };
+    let resolved = epoch::resolve(&value, groups, global_args, opts, lexer)?;
+    let number = resolved.value();
+    if global_args.vars.value(epoch::NAME).is_some() {
+        match &number {
+            Some(v) => global_args.vars.set(epoch::NAME, v),
+            None => global_args.vars.remove(epoch::NAME),
+        }
+        for (key, v) in &mut global_args.declared {
+            if key == epoch::NAME {
+                v.clone_from(&number);
+            }
+        }
+    }
+    let build_arg = opts
+        .build_args
+        .contains_key(epoch::NAME)
+        .then(|| number.clone());
+    Ok((resolved, build_arg))
 }
 
 /// `base`, or the named context that replaces it when it is an image.

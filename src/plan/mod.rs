@@ -9,6 +9,7 @@
 
 mod args;
 mod build;
+pub mod epoch;
 mod names;
 
 pub use args::{GlobalArgs, Vars, automatic_args};
@@ -33,6 +34,22 @@ pub struct Plan {
     pub target: usize,
     /// `reachable[i]`: stage `i` is needed by the target.
     pub reachable: Vec<bool>,
+    /// What SOURCE_DATE_EPOCH resolved to (nothing when not asked for).
+    pub epoch: epoch::Resolved,
+    /// The SOURCE_DATE_EPOCH build arg after resolution, when one was given: the number, or
+    /// `None` when it resolved to nothing and is dropped.
+    pub epoch_build_arg: Option<Option<String>>,
+}
+
+impl Plan {
+    /// The value of build arg `key` for this build (`opts.build_args`, with SOURCE_DATE_EPOCH
+    /// as resolved).
+    pub fn build_arg<'a>(&'a self, opts: &'a BuildOptions, key: &str) -> Option<&'a str> {
+        match &self.epoch_build_arg {
+            Some(resolved) if key == epoch::NAME => resolved.as_deref(),
+            _ => opts.build_args.get(key).map(String::as_str),
+        }
+    }
 }
 
 /// One `FROM` and the instructions after it.
@@ -208,6 +225,49 @@ impl Plan {
         out.into_iter().collect()
     }
 
+    /// The lines of the first reachable instruction that reads image `reference` (a FROM, or a
+    /// COPY --from / mount that names it), for errors about that image.
+    pub fn image_lines(&self, reference: &str) -> Option<(u32, u32)> {
+        let named = |b: &Base| matches!(b, Base::Image(r) if r.to_string() == reference);
+        self.reachable_stages().find_map(|stage| {
+            if named(&stage.base) {
+                return Some(stage.from.lines);
+            }
+            stage
+                .steps
+                .iter()
+                .find(|step| step.sources().any(named))
+                .map(|step| step.instruction.lines)
+        })
+    }
+
+    /// The image the target's filesystem starts from, through FROM-stage chains (what the
+    /// official frontend returns as `containerimage.base.config`); none for scratch.
+    pub fn target_base_image(&self) -> Option<ImageRequest> {
+        let mut stage = self.stages.get(self.target)?;
+        // A chain of FROM stages is at most as long as the stage list.
+        for _ in 0..=self.stages.len() {
+            let (image, oci_store) = match &stage.base {
+                Base::Stage(i) => {
+                    stage = self.stages.get(*i)?;
+                    continue;
+                }
+                Base::Image(r) => (r.clone(), None),
+                Base::Context(c) => match c.oci_layout() {
+                    Some(oci) => (oci.reference, Some(oci.store)),
+                    None => (c.image()?, None),
+                },
+                Base::Scratch => return None,
+            };
+            return Some(ImageRequest {
+                reference: image.to_string(),
+                platform: stage.platform.clone(),
+                oci_store,
+            });
+        }
+        None
+    }
+
     /// Stages the ONBUILD triggers of the reachable stages' base images read that the plan
     /// does not reach yet; `triggers_of` gives the triggers of a resolved image.
     pub fn stages_for_triggers(
@@ -217,7 +277,13 @@ impl Plan {
     ) -> std::collections::BTreeSet<usize> {
         let mut out = std::collections::BTreeSet::new();
         for stage in self.reachable_stages() {
-            if let Base::Image(r) = &stage.base {
+            // An image, or a named context that is one (docker-image:// or oci-layout://).
+            let image = match &stage.base {
+                Base::Image(r) => Some(r.clone()),
+                Base::Context(c) => c.oci_layout().map(|o| o.reference).or_else(|| c.image()),
+                _ => None,
+            };
+            if let Some(r) = &image {
                 let triggers = triggers_of(r, &stage.platform);
                 let reads = build::trigger_reads(
                     &triggers,

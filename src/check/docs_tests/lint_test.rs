@@ -54,20 +54,33 @@ fn lint_test_cases() -> Vec<Case> {
             "\nFROM scratch AS base\nCOPY Dockerfile /foobar\nADD Dockerfile /windy\n\nFROM base\nCOPY --from=base /foobar /Dockerfile\n",
         )
         .ignore(&["foobar"]),
+        // The 1.26 version: an instruction's own `# check=` comment applies to it alone.
         case(
             "testSecretsUsedInArgOrEnv",
-            "\nFROM scratch\nARG SECRET_PASSPHRASE\nENV SUPER_Secret=foo\nENV password=bar secret=baz\nARG super_duper_secret_token=foo auth=bar\nENV apikey=bar sunflower=foo\nENV git_key=\nENV PUBLIC_KEY=\nARG public_token\n",
+            "# check=skip=InvalidDefinitionDescription\n\nFROM scratch\nARG SECRET_PASSPHRASE\nENV SUPER_Secret=foo\nENV password=bar secret=baz\nARG super_duper_secret_token=foo auth=bar\nENV apikey=bar sunflower=foo\nENV git_key=\nENV PUBLIC_KEY=\nARG public_token\nARG SECRET_PASSPHRASE_FILE\nENV password_file=bar secret_File=baz\nARG AUTH_MODULE_VERSION\n# check=skip=SecretsUsedInArgOrEnv // allow secret in environment\nENV password=bar\n# check=skip=SecretsUsedInArgOrEnv // allow secret in arg\nARG password\n# check=skip=all // is local to only this instruction\nENV alternate_password=bar\n# check=skip=all // is local to only this instruction\nARG alternate_password\n",
         )
         .warns(&[
-            (SECRETS, 3, "Do not use ARG or ENV instructions for sensitive data (ARG \"SECRET_PASSPHRASE\")"),
-            (SECRETS, 4, "Do not use ARG or ENV instructions for sensitive data (ENV \"SUPER_Secret\")"),
-            (SECRETS, 5, "Do not use ARG or ENV instructions for sensitive data (ENV \"password\")"),
-            (SECRETS, 5, "Do not use ARG or ENV instructions for sensitive data (ENV \"secret\")"),
-            (SECRETS, 6, "Do not use ARG or ENV instructions for sensitive data (ARG \"auth\")"),
-            (SECRETS, 6, "Do not use ARG or ENV instructions for sensitive data (ARG \"super_duper_secret_token\")"),
-            (SECRETS, 7, "Do not use ARG or ENV instructions for sensitive data (ENV \"apikey\")"),
-            (SECRETS, 8, "Do not use ARG or ENV instructions for sensitive data (ENV \"git_key\")"),
+            (SECRETS, 4, "Do not use ARG or ENV instructions for sensitive data (ARG \"SECRET_PASSPHRASE\")"),
+            (SECRETS, 5, "Do not use ARG or ENV instructions for sensitive data (ENV \"SUPER_Secret\")"),
+            (SECRETS, 6, "Do not use ARG or ENV instructions for sensitive data (ENV \"password\")"),
+            (SECRETS, 6, "Do not use ARG or ENV instructions for sensitive data (ENV \"secret\")"),
+            (SECRETS, 7, "Do not use ARG or ENV instructions for sensitive data (ARG \"auth\")"),
+            (SECRETS, 7, "Do not use ARG or ENV instructions for sensitive data (ARG \"super_duper_secret_token\")"),
+            (SECRETS, 8, "Do not use ARG or ENV instructions for sensitive data (ENV \"apikey\")"),
+            (SECRETS, 9, "Do not use ARG or ENV instructions for sensitive data (ENV \"git_key\")"),
         ]),
+        case(
+            "testJSONArgsRecommended inline skip CMD",
+            "\nFROM scratch\n# check=skip=JSONArgsRecommended\nCMD mycommand\n",
+        ),
+        case(
+            "testJSONArgsRecommended inline skip ENTRYPOINT",
+            "\nFROM scratch\n# check=skip=JSONArgsRecommended\nENTRYPOINT mycommand\n",
+        ),
+        case(
+            "testMaintainerDeprecated inline skip",
+            "\nFROM scratch\n# check=skip=MaintainerDeprecated\nMAINTAINER me@example.org\n",
+        ),
         case(
             "testAllTargetUnmarshal",
             "\nFROM scratch AS first\nCOPY $foo .\n\nFROM scratch AS second\nCOPY $bar .\n",
@@ -275,10 +288,8 @@ fn lint_test_cases() -> Vec<Case> {
             "\nARG MY_OS=linux\nARG MY_ARCH=amd64\nFROM --platform=linux/${MYARCH} busybox\nCOPY Dockerfile .\n\t",
         )
         .warns(&[(UAIF, 4, "FROM argument 'MYARCH' is not declared (did you mean MY_ARCH?)")])
-        // BuildKit quotes containerd here: `"" is an invalid component of "linux/": platform
-        // specifier component must match "^[A-Za-z0-9_.-]+$": invalid argument`; stager keeps
-        // its own shorter platform text (the golden error snapshots fix it).
-        .fails("failed to parse platform linux/${MYARCH}: \"linux/\": invalid platform component (did you mean MY_ARCH?)"),
+        // BuildKit quotes containerd here, and so does stager.
+        .fails("failed to parse platform linux/${MYARCH}: \"\" is an invalid component of \"linux/\": platform specifier component must match \"^[A-Za-z0-9_.-]+$\": invalid argument (did you mean MY_ARCH?)"),
         case(
             "testUndeclaredArg 9",
             "\nARG tag=latest\nFROM busybox:${tag}${version} AS b\nCOPY Dockerfile .\n",

@@ -1,0 +1,3 @@
+FROM busybox
+# check=skip=JSONArgsRecommended
+CMD echo hi

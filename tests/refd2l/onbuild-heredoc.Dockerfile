@@ -1,0 +1,6 @@
+FROM busybox AS base
+ONBUILD RUN <<EOT
+echo from onbuild
+EOT
+FROM base
+RUN true

@@ -1,0 +1,9 @@
+FROM busybox
+WORKDIR /app/
+RUN pwd
+WORKDIR sub/
+RUN pwd
+WORKDIR /srv/../opt/./x/
+RUN pwd
+WORKDIR ..
+RUN pwd
