@@ -22,7 +22,7 @@ ROOT=${ROOT:-/opt/stager-buildkitd}
 SHARED=${SHARED:-$HERE/../../shared}
 BUILDKIT_BIN=${BUILDKIT_BIN:-/opt/buildkit-ref/bin}
 REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
-DIR=$ROOT/$NAME
+DIR=$(realpath -m "$ROOT/$NAME")
 CERTS=$ROOT/certs
 
 log() { printf 'setup-buildkitd[%s]: %s\n' "$NAME" "$*" >&2; }
@@ -70,6 +70,15 @@ EOT
 done
 answers() { timeout 10 "$DIR/buildctl" debug workers >/dev/null 2>&1; }
 
+# One started from a folder deleted since cannot run git for ADD of a repository: start it again.
+if [ -s "$DIR/buildkitd.pid" ]; then
+  pid=$(cat "$DIR/buildkitd.pid")
+  if [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == *"(deleted)" ]]; then
+    log "buildkitd $pid runs in a deleted folder; restarting it"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  fi
+fi
 if [ "${FRESH:-0}" = 1 ] && [ -s "$DIR/buildkitd.pid" ]; then
   pid=$(cat "$DIR/buildkitd.pid")
   if kill -0 "$pid" 2>/dev/null && grep -q buildkitd "/proc/$pid/cmdline" 2>/dev/null; then
@@ -105,6 +114,8 @@ log "starting buildkitd $("$bin/buildkitd" --version | awk '{print $3}') on 127.
   for fd in /proc/$BASHPID/fd/*; do
     n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" || true
   done
+  # From /: buildkitd runs git in its own folder, which must outlive the clone that started it.
+  cd /
   setsid nohup "$bin/buildkitd" --config "$DIR/buildkitd.toml" >"$DIR/buildkitd.log" 2>&1 </dev/null &
   echo $! >"$DIR/buildkitd.pid"
 )

@@ -27,6 +27,7 @@ BRIDGE=${BRIDGE:-stagerbr0}
 BRIDGE_CIDR=${BRIDGE_CIDR:-172.31.250.1/24}
 OFFICIAL=${OFFICIAL:-official/dockerfile:1.26.0}
 SHARED=${SHARED:-$HERE/../../shared}
+ROOT=$(realpath -m "$ROOT")
 SOCK=$ROOT/run/docker.sock
 
 log() { printf 'setup-docker-current: %s\n' "$*" >&2; }
@@ -72,6 +73,16 @@ chmod +x "$ROOT/docker-default"
 #    tests/e2e/current/llb_compare.py reads the solved LLB from), on a bridge of its own (no
 #    iptables: builds need no outside network here). Never --bridge=none: with it dockerd deletes
 #    docker0, the bridge the 20.10 daemon uses.
+# A dockerd started from a folder that is gone since (an old clone) cannot run git for ADD of a
+# repository ("Unable to read current working directory"): stop it, so it starts again below.
+if [ -s "$ROOT/run/dockerd.pid" ]; then
+  pid=$(cat "$ROOT/run/dockerd.pid")
+  if [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == *"(deleted)" ]]; then
+    log "dockerd $pid runs in a deleted folder; restarting it"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  fi
+fi
 if ! "$ROOT/docker" info >/dev/null 2>&1; then
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
@@ -84,7 +95,10 @@ if ! "$ROOT/docker" info >/dev/null 2>&1; then
     for fd in /proc/$BASHPID/fd/*; do
       n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" || true
     done
-    # PATH: dockerd starts the containerd, shim and runc it finds first.
+    # From /: the daemon's folder is where git runs for ADD of a repository, and the clone
+    # that started it may be deleted. PATH: dockerd starts the containerd, shim and runc it
+    # finds first.
+    cd /
     PATH=$ROOT/tree/usr/sbin:$ROOT/tree/usr/bin:$PATH setsid nohup "$ROOT/tree/usr/sbin/dockerd" \
       --config-file "$ROOT/daemon.json" -H "unix://$SOCK" --data-root "$ROOT/data" --exec-root "$ROOT/exec" \
       --pidfile "$ROOT/run/dockerd.pid" \

@@ -12,7 +12,7 @@ set -euo pipefail
 
 DOCKER=${DOCKER:-/usr/bin/docker}
 DOCKERD=${DOCKERD:-dockerd}
-DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
+DOCKERD_LOG=$(realpath -m "${DOCKERD_LOG:-/tmp/dockerd.log}")
 BASE_IMAGES=${BASE_IMAGES:-busybox:latest}
 
 log() { printf 'setup-docker: %s\n' "$*" >&2; }
@@ -65,6 +65,7 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
         fd=${fd##*/}
         if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
       done
+      cd /  # git runs in the daemon's folder (ADD of a repository); it must outlive this clone
       exec $SUDO setsid nohup "$DOCKERD" >"$DOCKERD_LOG" 2>&1 </dev/null
     ) &
     disown || true

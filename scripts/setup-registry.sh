@@ -15,8 +15,8 @@
 set -euo pipefail
 
 REGISTRY_ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
-REGISTRY_CONFIG=${REGISTRY_CONFIG:-/etc/docker/registry/config.yml}
-REGISTRY_LOG=${REGISTRY_LOG:-/tmp/docker-registry.log}
+REGISTRY_CONFIG=$(realpath -m "${REGISTRY_CONFIG:-/etc/docker/registry/config.yml}")
+REGISTRY_LOG=$(realpath -m "${REGISTRY_LOG:-/tmp/docker-registry.log}")
 DOCKER=${DOCKER:-/usr/bin/docker}
 
 log() { printf 'setup-registry: %s\n' "$*" >&2; }
@@ -102,6 +102,7 @@ else
       fd=${fd##*/}
       if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
     done
+    cd /  # a daemon outlives the clone that started it
     exec $SUDO setsid nohup docker-registry serve "$REGISTRY_CONFIG" >"$REGISTRY_LOG" 2>&1 </dev/null
   ) &
   disown || true
