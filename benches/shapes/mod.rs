@@ -1,6 +1,6 @@
 //! Synthetic Dockerfiles, one shape per instruction pattern that once grew faster than
 //! linearly, `n` lines each (give or take the FROM): `benches/convert.rs` measures them from
-//! 1,000 to 40,000 lines, `tests/hostile.rs` guards each against a quadratic relapse.
+//! 1,000 to 40,000 lines, `tests/hostile/` guards each against a quadratic relapse.
 
 /// A shape's name (the criterion benchmark group is `shape-NAME`) and its generator.
 pub type Shape = (&'static str, fn(usize) -> String);

@@ -22,6 +22,7 @@ mod remote;
 #[cfg(test)]
 mod remote_tests;
 mod resources;
+mod result;
 pub mod stdio;
 #[cfg(test)]
 mod tests;
