@@ -4,6 +4,28 @@ happened: when each vertex started and completed, by the daemon's clock."""
 from __future__ import annotations
 
 import json
+import re
+
+
+def parse_progress(output: str) -> tuple[dict[str, str], dict[str, str]]:
+    """From a `--progress=plain` build: vertex number -> name, and number -> CACHED, DONE or
+    ERROR (a vertex that printed CACHED stays CACHED)."""
+    names: dict[str, str] = {}
+    status: dict[str, str] = {}
+    for line in output.splitlines():
+        m = re.match(r"#(\d+) (.*)$", line)
+        if not m:
+            continue
+        n, rest = m.groups()
+        if n not in names:
+            names[n] = rest
+        elif rest == "CACHED":
+            status[n] = "CACHED"
+        elif re.match(r"DONE \d", rest) and status.get(n) != "CACHED":
+            status[n] = "DONE"
+        elif rest.startswith("ERROR"):
+            status[n] = "ERROR"
+    return names, status
 
 
 def vertex_times(output: str) -> dict[str, tuple[str, str]]:

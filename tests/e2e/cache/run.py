@@ -66,6 +66,7 @@ _spec = importlib.util.spec_from_file_location("e2e_run", HERE.parent / "run.py"
 e2e = importlib.util.module_from_spec(_spec)
 sys.modules["e2e_run"] = e2e
 _spec.loader.exec_module(e2e)
+from progress import parse_progress  # noqa: E402  (tests/e2e, on the path run.py set)
 
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")
@@ -151,24 +152,6 @@ class Build:
         return [l for l in self.output.splitlines() for n in nums
                 if l.startswith(f"#{n} ") and not l.startswith(f"#{n} sha256:")]
 
-
-def parse_progress(output: str) -> tuple[dict[str, str], dict[str, str]]:
-    names: dict[str, str] = {}
-    status: dict[str, str] = {}
-    for line in output.splitlines():
-        m = re.match(r"#(\d+) (.*)$", line)
-        if not m:
-            continue
-        n, rest = m.groups()
-        if n not in names:
-            names[n] = rest
-        elif rest == "CACHED":
-            status[n] = "CACHED"
-        elif re.match(r"DONE \d", rest) and status.get(n) != "CACHED":
-            status[n] = "DONE"
-        elif rest.startswith("ERROR"):
-            status[n] = "ERROR"
-    return names, status
 
 
 def build(label: str, dockerfile: Path, context: Path, ref: str, extra: list[str]) -> Build:

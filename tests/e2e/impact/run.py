@@ -48,6 +48,9 @@ from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent.parent
+sys.path.insert(0, str(HERE.parent))
+from progress import parse_progress  # noqa: E402  (the plain progress stream, shared with cache/)
+
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")
 OUT = Path(os.environ.get("E2E_OUT", REPO / ".e2e")) / "impact"
@@ -390,19 +393,7 @@ def docker_build(s: Scenario, n: int, ctx: Path, args: list[str]) -> dict[str, s
     (OUT / s.name / f"build{n}.log").write_text(" ".join(shlex.quote(c) for c in cmd) + "\n" + output)
     if proc.returncode != 0:
         raise RuntimeError(f"build {n} failed; see {OUT / s.name / f'build{n}.log'}")
-    names: dict[str, str] = {}
-    status: dict[str, str] = {}
-    for line in output.splitlines():
-        m = re.match(r"#(\d+) (.*)$", line)
-        if not m:
-            continue
-        num, rest = m.groups()
-        if num not in names:
-            names[num] = rest
-        elif rest == "CACHED":
-            status[num] = "CACHED"
-        elif re.match(r"DONE \d", rest) and status.get(num) != "CACHED":
-            status[num] = "DONE"
+    names, status = parse_progress(output)
     return {name: status.get(num, "") for num, name in names.items() if STEP.match(name)}
 
 
