@@ -113,7 +113,8 @@ impl Client {
         }
     }
 
-    /// The frontend inputs (`Inputs`, cap `frontend.inputs`): definitions by name.
+    /// The frontend inputs (`Inputs`, cap `frontend.inputs`): definitions by name. A nil
+    /// input (no metadata: a client passed `nil`) fails them all, as in BuildKit's Go client.
     pub async fn inputs(&mut self) -> Result<BTreeMap<String, pb::Definition>, Error> {
         let response = deadline(
             "Inputs",
@@ -121,6 +122,9 @@ impl Client {
             self.inner.inputs(gw::InputsRequest {}),
         )
         .await?;
+        if response.definitions.values().any(|d| d.metadata.is_empty()) {
+            return Err(Error::NilInput);
+        }
         Ok(response.definitions.into_iter().collect())
     }
 

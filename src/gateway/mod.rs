@@ -43,6 +43,9 @@ pub enum Error {
         /// What the daemon answered.
         status: Box<tonic::Status>,
     },
+    /// A frontend input without a definition (BuildKit's Go client refuses it the same way).
+    #[error("invalid nil input definition to definition op")]
+    NilInput,
 }
 
 impl Error {

@@ -40,6 +40,8 @@ pub(super) struct FakeDaemon {
     pub(super) reads: Arc<Mutex<Vec<Read>>>,
     /// The context's `.dockerignore`, when it has one.
     pub(super) dockerignore: Option<Vec<u8>>,
+    /// ReadFile of the context's `.dockerignore` fails with this (a client with no directories).
+    pub(super) dockerignore_error: Option<&'static str>,
 }
 
 /// A ReadFile call: ref, path and range length.
@@ -112,6 +114,11 @@ impl LlbBridge for FakeDaemon {
                 request.file_path.clone(),
                 request.range.as_ref().map(|r| r.length),
             ));
+        }
+        if let (".dockerignore", Some(message)) =
+            (request.file_path.as_str(), self.dockerignore_error)
+        {
+            return Err(Status::unknown(message));
         }
         let found = match request.file_path.as_str() {
             "Dockerfile" => Some(self.dockerfile.clone()),
