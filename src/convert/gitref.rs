@@ -167,9 +167,6 @@ fn load_query(git: &mut GitRef, query: &str) -> Result<(), String> {
         }
         set_once(&mut git.reference, &branch, "ref")?;
     }
-    if !git.checksum.is_empty() && git.reference.is_empty() {
-        git.reference = git.checksum.clone();
-    }
     Ok(())
 }
 
@@ -286,10 +283,12 @@ mod tests {
         assert_eq!((g.keep_git_dir, g.submodules), (Some(true), Some(false)));
         let g = git("https://h/r.git?branch=dev");
         assert_eq!(g.reference, "refs/heads/dev");
+        // The commit is a checksum of the default branch, not a ref: a short one must be
+        // checked by the daemon ("expected checksum to match"), as 1.26 sends it.
         let g = git("https://h/r.git?commit=abc123");
         assert_eq!(
             (g.reference.as_str(), g.checksum.as_str()),
-            ("abc123", "abc123")
+            ("", "abc123")
         );
         let g = git("https://h/r.git?ref=a%2Fb#a/b");
         assert_eq!(g.reference, "a/b");

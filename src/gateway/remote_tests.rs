@@ -213,3 +213,11 @@ async fn a_dockerfile_input_without_context_builds_what_never_uses_the_context()
     let (solves, _) = build(fake, &[("platform", "linux/amd64,linux/arm64")]).await;
     assert!(solves.len() >= 2, "{}", solves.len());
 }
+
+#[tokio::test]
+async fn a_git_context_commit_is_a_checksum_not_a_ref() {
+    let url = "https://example.com/o/r.git?commit=3eb2f147";
+    let (solves, _) = build(git_daemon(), &[("context", url)]).await;
+    let git = "git://example.com/o/r.git git.checksum=3eb2f147 git.fullurl=https://example.com/o/r.git";
+    assert_eq!(sources(&solves[0]), [git]);
+}
