@@ -117,24 +117,40 @@ pub fn convert_checked(
     let reported = lint.map_or(0, crate::lint::Sink::len);
     // The context source's followpaths depend on every COPY of every stage, which are only known
     // after dispatch: dispatch once to learn them, then swap the final context source into the
-    // graph (or, where the swap cannot give the same bytes, dispatch again with it).
-    if let Some(main) = &ctx.options.main_context {
+    // graph (or, where the swap cannot give the same bytes, dispatch again with it). Stages that
+    // start from a local named context get theirs the same way (by dispatching again).
+    let remote = match &ctx.options.main_context {
         // A remote context is taken whole: there is no client directory to filter.
-        let context =
+        Some(main) => Some(
             main_context::scoped_context(main, ctx.options, &ctx.llb_caps).map_err(|message| {
                 Error {
                     message,
                     lines: (0, 0),
                 }
-            })?;
-        let out = Dispatcher::new(plan, escape, bases, ctx, context, lint).run()?;
-        return Ok(finish(out, ctx));
-    }
-    let provisional = context_source(ctx, None);
-    let first = Dispatcher::new(plan, escape, bases, ctx, provisional.clone(), lint).run()?;
+            })?,
+        ),
+        None => None,
+    };
+    let provisional = remote.clone().unwrap_or_else(|| context_source(ctx, None));
+    let none = BTreeMap::new();
+    let first =
+        Dispatcher::new(plan, escape, bases, ctx, provisional.clone(), lint, &none).run()?;
+    let named = named_follow(plan, &first.stage_paths);
     let follow = &first.context_paths;
     // With no context path, or with `/` among them, the first pass's source was already right.
-    let out = if follow.is_empty() || follow.contains("/") {
+    let filtered = remote.is_none() && !follow.is_empty() && !follow.contains("/");
+    let out = if !named.is_empty() {
+        let last = if filtered {
+            context_source(ctx, Some(follow))
+        } else {
+            provisional
+        };
+        // The second pass reports the same findings again.
+        if let Some(sink) = lint {
+            sink.truncate(reported);
+        }
+        Dispatcher::new(plan, escape, bases, ctx, last, lint, &named).run()?
+    } else if !filtered {
         first
     } else {
         let last = context_source(ctx, Some(follow));
@@ -142,6 +158,7 @@ pub fn convert_checked(
             state: provisional_state,
             image,
             context_paths,
+            stage_paths,
         } = first;
         // The provisional graph goes as soon as the final one exists: its ops are all copied.
         match provisional_state.replace(&provisional, &last) {
@@ -149,13 +166,13 @@ pub fn convert_checked(
                 state,
                 image,
                 context_paths,
+                stage_paths,
             },
             None => {
-                // The second pass reports the same findings again.
                 if let Some(sink) = lint {
                     sink.truncate(reported);
                 }
-                Dispatcher::new(plan, escape, bases, ctx, last, lint).run()?
+                Dispatcher::new(plan, escape, bases, ctx, last, lint, &none).run()?
             }
         }
     };
@@ -170,6 +187,30 @@ fn finish(out: Dispatched, ctx: &Context<'_>) -> Converted {
         definition: llb::marshal_owned(out.state, ctx.source_info.clone()),
         image,
     }
+}
+
+/// The paths each stage that starts from a local named context reads of it, where they are
+/// not the whole context: what the source's `local.followpaths` become, as in 1.26.
+fn named_follow(
+    plan: &Plan,
+    stage_paths: &BTreeMap<usize, BTreeSet<String>>,
+) -> BTreeMap<usize, BTreeSet<String>> {
+    (plan.reachable_stages())
+        .filter(|s| matches!(&s.base, Base::Context(c) if c.source.starts_with("local:")))
+        .filter_map(|s| {
+            let paths = stage_paths.get(&s.index)?;
+            (!paths.is_empty() && !paths.contains("/")).then(|| (s.index, paths.clone()))
+        })
+        .collect()
+}
+
+/// `local.followpaths` of a set of absolute paths (none when `/` is among them).
+fn follow_paths_attr(paths: &BTreeSet<String>) -> Option<String> {
+    if paths.is_empty() || paths.contains("/") {
+        return None;
+    }
+    let rel: Vec<&str> = paths.iter().map(|p| p.trim_start_matches('/')).collect();
+    Some(serde_json::to_string(&rel).unwrap_or_default())
 }
 
 /// The main build context, loaded lazily by the daemon only when an op reads it.
@@ -189,15 +230,8 @@ fn context_source(ctx: &Context<'_>, follow: Option<&BTreeSet<String>>) -> llb::
             serde_json::to_string(&opts.excludes).unwrap_or_default(),
         );
     }
-    if let Some(paths) = follow.filter(|p| !p.contains("/")) {
-        let rel: Vec<String> = paths
-            .iter()
-            .map(|p| p.trim_start_matches('/').to_string())
-            .collect();
-        attrs.insert(
-            "local.followpaths".into(),
-            serde_json::to_string(&rel).unwrap_or_default(),
-        );
+    if let Some(paths) = follow.and_then(follow_paths_attr) {
+        attrs.insert("local.followpaths".into(), paths);
     }
     let meta = llb::OpMeta {
         name: Some("[internal] load build context".into()),
@@ -234,6 +268,8 @@ struct Dispatched {
     state: llb::State,
     image: Image,
     context_paths: BTreeSet<String>,
+    /// What each stage chain reads of itself, by the index of the chain's first stage.
+    stage_paths: BTreeMap<usize, BTreeSet<String>>,
 }
 
 /// One pass over the reachable stages, in Dockerfile order.
@@ -244,6 +280,12 @@ struct Dispatcher<'p> {
     lexer: Lexer,
     context: llb::State,
     context_paths: BTreeSet<String>,
+    /// The first stage of each stage's chain of `FROM <stage>`: they share one set of paths
+    /// read from them (`COPY --from`, mounts, `/` for a RUN or the target), as in 1.26.
+    roots: Vec<usize>,
+    stage_paths: BTreeMap<usize, BTreeSet<String>>,
+    /// Given: the followpaths of the local named contexts stages start from (second pass).
+    named_follow: &'p BTreeMap<usize, BTreeSet<String>>,
     /// Dispatched stages by index, kept while a later stage still starts FROM them.
     done: Vec<Option<StageState>>,
     /// The filesystem of every dispatched stage, for COPY --from and RUN --mount from.
@@ -269,7 +311,14 @@ impl<'p> Dispatcher<'p> {
         ctx: &'p Context<'p>,
         context: llb::State,
         lint: Option<&'p crate::lint::Sink>,
+        named_follow: &'p BTreeMap<usize, BTreeSet<String>>,
     ) -> Self {
+        let mut roots: Vec<usize> = (0..plan.stages.len()).collect();
+        for stage in &plan.stages {
+            if let Base::Stage(parent) = stage.base {
+                roots[stage.index] = roots.get(parent).copied().unwrap_or(parent);
+            }
+        }
         let implicit: BTreeSet<String> = plan
             .stages
             .iter()
@@ -293,6 +342,9 @@ impl<'p> Dispatcher<'p> {
             lexer: Lexer::new(escape),
             context,
             context_paths: BTreeSet::new(),
+            roots,
+            stage_paths: BTreeMap::new(),
+            named_follow,
             done: vec![None; plan.stages.len()],
             emitted: 0,
             outputs: vec![None; plan.stages.len()],
@@ -336,10 +388,13 @@ impl<'p> Dispatcher<'p> {
             message: "target stage was not converted".into(),
             lines: (0, 0),
         })?;
+        // The whole target is used.
+        self.stage_read(self.plan.target, "/".into());
         Ok(Dispatched {
             state: target.state,
             image: target.image,
             context_paths: self.context_paths,
+            stage_paths: self.stage_paths,
         })
     }
 
@@ -366,6 +421,12 @@ impl<'p> Dispatcher<'p> {
             Kind::From(_) => Err(at("unexpected FROM inside a stage".into())),
             _ => self.meta_step(st, stage, ins).map_err(at),
         }
+    }
+
+    /// Records that `path` of stage `index` is read (by a later stage, a RUN, or as the target).
+    fn stage_read(&mut self, index: usize, path: String) {
+        let root = self.roots.get(index).copied().unwrap_or(index);
+        self.stage_paths.entry(root).or_default().insert(path);
     }
 
     /// The filesystem a dispatched stage produced.
