@@ -360,9 +360,34 @@ pub(super) async fn build_with(
             },
             _ => f,
         };
-        let mut bases = resolve_images(client, &plan.base_images(), &platform_opts)
-            .await
-            .map_err(|f| at_image(f, &plan))?;
+        // A source policy may turn the image of a named context into another source (a local
+        // directory, say): the context then is that source, and the plan is made again.
+        let mut redirects = 0;
+        let mut bases = loop {
+            let failure = match resolve_images(client, &plan.base_images(), &platform_opts).await
+            {
+                Ok(bases) => break bases,
+                Err(f) => f,
+            };
+            let Some((reference, updated)) = super::contexts::policy_redirect(&failure.message)
+            else {
+                return Err(at_image(failure, &plan));
+            };
+            let (reference, updated) = (reference.to_string(), updated.to_string());
+            if !super::contexts::redirect(
+                client,
+                &mut platform_opts,
+                &reference,
+                &updated,
+                redirects,
+            )
+            .await?
+            {
+                return Err(at_image(failure, &plan));
+            }
+            redirects += 1;
+            plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+        };
         // Base images' ONBUILD triggers may read stages the target does not: plan again with
         // them, as BuildKit resolves again when triggers bring new dependencies. Each round
         // adds unreached stages, so it ends.

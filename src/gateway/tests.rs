@@ -42,6 +42,8 @@ pub(super) struct FakeDaemon {
     pub(super) dockerignore: Option<Vec<u8>>,
     /// ReadFile of the context's `.dockerignore` fails with this (a client with no directories).
     pub(super) dockerignore_error: Option<&'static str>,
+    /// A source policy: ResolveImageConfig of this image says it became that other source.
+    pub(super) policy: Option<(&'static str, &'static str)>,
 }
 
 /// A ReadFile call: ref, path and range length.
@@ -61,8 +63,15 @@ fn has_exec(def: Option<&pb::Definition>) -> bool {
 impl LlbBridge for FakeDaemon {
     async fn resolve_image_config(
         &self,
-        _: Request<gw::ResolveImageConfigRequest>,
+        request: Request<gw::ResolveImageConfigRequest>,
     ) -> Result<Response<gw::ResolveImageConfigResponse>, Status> {
+        if let Some((image, updated)) = self.policy {
+            if request.get_ref().r#ref == image {
+                return Err(Status::unknown(format!(
+                    "ref mutated by policy to non-image: docker-image://{image} -> {updated}"
+                )));
+            }
+        }
         match &self.image_config {
             Some(config) => Ok(Response::new(gw::ResolveImageConfigResponse {
                 digest: format!("sha256:{}", "ab".repeat(32)),
@@ -618,4 +627,36 @@ async fn errors_carry_the_dockerfile_and_its_loading_definition() {
         panic!("built")
     };
     assert_eq!(failure.ranges, [(3, 3)], "{}", failure.message);
+}
+
+#[tokio::test]
+async fn a_source_policy_can_turn_a_named_context_image_into_a_local_directory() {
+    use prost::Message as _;
+    let mut fake = daemon("FROM scratch AS replace\nFROM scratch\nCOPY --from=replace /foo /\n");
+    fake.policy = Some(("docker.io/library/alpine:latest", "local://test"));
+    let solves = fake.solves.clone();
+    let context = ("context:replace", "docker-image:docker.io/library/alpine:latest");
+    if let Err(f) = run_build(fake, &[context]).await {
+        panic!("build failed: {}", f.message);
+    }
+    let solves = solves.lock().expect("lock");
+    let sources = |req: &gw::SolveRequest| -> Vec<(String, Option<String>)> {
+        let def = req.definition.as_ref().expect("definition");
+        (def.def.iter())
+            .filter_map(|b| pb::Op::decode(b.as_slice()).ok())
+            .filter_map(|op| match op.op {
+                Some(pb::op::Op::Source(s)) => {
+                    Some((s.identifier, s.attrs.get("local.followpaths").cloned()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    // Its .dockerignore is read, then the build copies from the directory.
+    let ignore = Some(r#"[".dockerignore"]"#.to_string());
+    assert!(solves
+        .iter()
+        .any(|r| sources(r) == [("local://test".to_string(), ignore.clone())]));
+    let main = sources(solves.last().expect("main solve"));
+    assert_eq!(main, [("local://test".to_string(), Some(r#"["foo"]"#.into()))]);
 }
