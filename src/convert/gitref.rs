@@ -286,10 +286,7 @@ mod tests {
         // The commit is a checksum of the default branch, not a ref: a short one must be
         // checked by the daemon ("expected checksum to match"), as 1.26 sends it.
         let g = git("https://h/r.git?commit=abc123");
-        assert_eq!(
-            (g.reference.as_str(), g.checksum.as_str()),
-            ("", "abc123")
-        );
+        assert_eq!((g.reference.as_str(), g.checksum.as_str()), ("", "abc123"));
         let g = git("https://h/r.git?ref=a%2Fb#a/b");
         assert_eq!(g.reference, "a/b");
         let g = git("https://h/r.git?mtime=commit&fetch-by-commit");

@@ -84,6 +84,9 @@ pub struct Converted {
     pub definition: pb::Definition,
     /// The target's image config.
     pub image: Image,
+    /// What an SBOM scan covers besides the target, by name (`context` and stage names), as
+    /// `BUILDKIT_SBOM_SCAN_CONTEXT` / `BUILDKIT_SBOM_SCAN_STAGE` ask.
+    pub sbom_extras: Vec<(String, llb::State)>,
 }
 
 /// An instruction that cannot be converted.
@@ -159,16 +162,21 @@ pub fn convert_checked(
             image,
             context_paths,
             stage_paths,
+            sbom_extras,
         } = first;
         // The provisional graph goes as soon as the final one exists: its ops are all copied.
-        match provisional_state.replace(&provisional, &last) {
-            Some(state) => Dispatched {
+        let extras: Option<Vec<(String, llb::State)>> = (sbom_extras.into_iter())
+            .map(|(name, s)| Some((name, s.replace(&provisional, &last)?)))
+            .collect();
+        match (provisional_state.replace(&provisional, &last), extras) {
+            (Some(state), Some(sbom_extras)) => Dispatched {
                 state,
                 image,
                 context_paths,
                 stage_paths,
+                sbom_extras,
             },
-            None => {
+            _ => {
                 if let Some(sink) = lint {
                     sink.truncate(reported);
                 }
@@ -186,6 +194,7 @@ fn finish(out: Dispatched, ctx: &Context<'_>) -> Converted {
     Converted {
         definition: llb::marshal_owned(out.state, ctx.source_info.clone()),
         image,
+        sbom_extras: out.sbom_extras,
     }
 }
 
@@ -270,6 +279,8 @@ struct Dispatched {
     context_paths: BTreeSet<String>,
     /// What each stage chain reads of itself, by the index of the chain's first stage.
     stage_paths: BTreeMap<usize, BTreeSet<String>>,
+    /// The SBOM scan extras: the build context (when asked for) and the stages asked for.
+    sbom_extras: Vec<(String, llb::State)>,
 }
 
 /// One pass over the reachable stages, in Dockerfile order.
@@ -286,6 +297,8 @@ struct Dispatcher<'p> {
     stage_paths: BTreeMap<usize, BTreeSet<String>>,
     /// Given: the followpaths of the local named contexts stages start from (second pass).
     named_follow: &'p BTreeMap<usize, BTreeSet<String>>,
+    /// The stages an SBOM scan covers besides the target, by stage name.
+    sbom_stages: Vec<(String, llb::State)>,
     /// Dispatched stages by index, kept while a later stage still starts FROM them.
     done: Vec<Option<StageState>>,
     /// The filesystem of every dispatched stage, for COPY --from and RUN --mount from.
@@ -345,6 +358,7 @@ impl<'p> Dispatcher<'p> {
             roots,
             stage_paths: BTreeMap::new(),
             named_follow,
+            sbom_stages: Vec::new(),
             done: vec![None; plan.stages.len()],
             emitted: 0,
             outputs: vec![None; plan.stages.len()],
@@ -364,6 +378,8 @@ impl<'p> Dispatcher<'p> {
     }
 
     fn run(mut self) -> Result<Dispatched, Error> {
+        // Whether the target asks for its context to be scanned.
+        let mut scan_context = false;
         for stage in self.plan.reachable_stages() {
             let (mut st, triggers) = self.start(stage)?;
             let inherited = st.image.history.len();
@@ -381,6 +397,12 @@ impl<'p> Dispatcher<'p> {
                     entry.created = Some(created.clone());
                 }
             }
+            if stage.index != self.plan.target && self.sbom_scan(stage, &st, SCAN_STAGE) {
+                self.sbom_stages.push((sbom_name(stage), st.state.clone()));
+            }
+            if stage.index == self.plan.target {
+                scan_context = self.sbom_scan(stage, &st, SCAN_CONTEXT);
+            }
             self.outputs[stage.index] = Some(st.state.clone());
             self.done[stage.index] = Some(st);
         }
@@ -390,11 +412,18 @@ impl<'p> Dispatcher<'p> {
         })?;
         // The whole target is used.
         self.stage_read(self.plan.target, "/".into());
+        let mut sbom_extras = Vec::new();
+        if scan_context {
+            sbom_extras.push(("context".to_string(), self.context.clone()));
+        }
+        sbom_extras.extend(self.sbom_stages);
+        sbom_extras.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Dispatched {
             state: target.state,
             image: target.image,
             context_paths: self.context_paths,
             stage_paths: self.stage_paths,
+            sbom_extras,
         })
     }
 
@@ -421,6 +450,24 @@ impl<'p> Dispatcher<'p> {
             Kind::From(_) => Err(at("unexpected FROM inside a stage".into())),
             _ => self.meta_step(st, stage, ins).map_err(at),
         }
+    }
+
+    /// Whether `arg` (a stage list or a boolean) covers `stage`: its global value, then the
+    /// stage's own declarations, the last one winning (1.26's `isEnabledForStage`).
+    fn sbom_scan(&self, stage: &Stage, st: &StageState, arg: &str) -> bool {
+        let name = sbom_name(stage);
+        let enabled = |value: &str| match value {
+            "1" | "t" | "T" | "true" | "TRUE" | "True" => true,
+            "0" | "f" | "F" | "false" | "FALSE" | "False" => false,
+            list => list.split(',').any(|s| s == name),
+        };
+        let mut on = (self.plan.global_args.value_for_stage(arg)).is_some_and(enabled);
+        for (key, value) in st.build_args.iter() {
+            if let (true, Some(value)) = (key == arg, value) {
+                on = enabled(value);
+            }
+        }
+        on
     }
 
     /// Records that `path` of stage `index` is read (by a later stage, a RUN, or as the target).
@@ -460,6 +507,16 @@ impl<'p> Dispatcher<'p> {
             ..llb::OpMeta::default()
         }
     }
+}
+
+/// The build arg that asks for stages to be scanned with the target.
+const SCAN_STAGE: &str = "BUILDKIT_SBOM_SCAN_STAGE";
+/// The build arg that asks for the build context to be scanned with the target.
+const SCAN_CONTEXT: &str = "BUILDKIT_SBOM_SCAN_CONTEXT";
+
+/// A stage's name in SBOM scans (`stage-N` when it has none).
+fn sbom_name(stage: &Stage) -> String {
+    (stage.name.clone()).unwrap_or_else(|| format!("stage-{}", stage.index))
 }
 
 /// A `.dockerignore` pattern cleaned as BuildKit's `ignorefile` does.

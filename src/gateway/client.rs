@@ -109,6 +109,7 @@ impl Client {
             None => Ok(gw::Result {
                 result: Some(gw::result::Result::RefDeprecated(response.r#ref)),
                 metadata: BTreeMap::new(),
+                attestations: BTreeMap::new(),
             }),
         }
     }

@@ -153,12 +153,13 @@ pub(super) async fn redirect(
     for key in &keys {
         build.named_contexts.insert(key.clone(), source.clone());
     }
-    if scheme == "local" && !build.context_excludes.contains_key(rest) {
-        if let Some(bytes) = local_dockerignore(client, build, rest, first).await? {
-            build
-                .context_excludes
-                .insert(rest.to_string(), pipeline::dockerignore_patterns(&bytes));
-        }
+    if scheme == "local"
+        && !build.context_excludes.contains_key(rest)
+        && let Some(bytes) = local_dockerignore(client, build, rest, first).await?
+    {
+        build
+            .context_excludes
+            .insert(rest.to_string(), pipeline::dockerignore_patterns(&bytes));
     }
     Ok(true)
 }

@@ -320,6 +320,7 @@ pub(super) async fn build_with(
     };
     // One conversion and one (lazy) Solve per platform, as the official frontend does.
     let mut solved = Vec::new();
+    let mut scans = Vec::new();
     for platform in platforms {
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
@@ -364,8 +365,7 @@ pub(super) async fn build_with(
         // directory, say): the context then is that source, and the plan is made again.
         let mut redirects = 0;
         let mut bases = loop {
-            let failure = match resolve_images(client, &plan.base_images(), &platform_opts).await
-            {
+            let failure = match resolve_images(client, &plan.base_images(), &platform_opts).await {
                 Ok(bases) => break bases,
                 Err(f) => f,
             };
@@ -441,6 +441,7 @@ pub(super) async fn build_with(
                     ("result.json".to_string(), json.into_bytes()),
                     ("version".to_string(), b"0.1.0".to_vec()),
                 ]),
+                attestations: BTreeMap::new(),
             });
         }
         let result = client
@@ -463,15 +464,27 @@ pub(super) async fn build_with(
             .target_base_image()
             .and_then(|request| bases.get(&request.key()))
             .map(|base| base.config.to_json());
-        solved.push(Solved {
+        let one = Solved {
             platform: platform_opts.target_platform().clone(),
             reference,
             image: converted.image,
             base_config,
             epoch: plan.epoch.unix,
-        });
+        };
+        if opts.sbom.is_some() {
+            scans.push(super::sbom::Target {
+                id: super::result::export_platform(&one).format_all(),
+                core: one.reference.def.clone().unwrap_or_default(),
+                extras: converted.sbom_extras,
+            });
+        }
+        solved.push(one);
     }
-    Ok(assemble_result(solved, opts.returns_ref_map()))
+    let mut result = assemble_result(solved, opts.returns_ref_map());
+    if let Some(sbom) = &opts.sbom {
+        result.attestations = super::sbom::attest(client, sbom, &opts.build, scans).await?;
+    }
+    Ok(result)
 }
 
 /// The subrequest that returns the converted LLB as JSON (dockerfile 1.20+).
@@ -508,6 +521,7 @@ fn subrequest(
     Ok(gw::Result {
         result: None,
         metadata: answer.metadata(),
+        attestations: BTreeMap::new(),
     })
 }
 
@@ -535,6 +549,7 @@ async fn outline_answer(
     Ok(gw::Result {
         result: None,
         metadata: outline.answer().metadata(),
+        attestations: BTreeMap::new(),
     })
 }
 

@@ -39,6 +39,8 @@ pub struct GatewayOptions {
     pub frontend_caps: Vec<String>,
     /// `input-metadata:NAME`: JSON maps of base64 values that come with frontend inputs.
     pub input_metadata: BTreeMap<String, String>,
+    /// `attest:sbom`: the frontend scans the result (and the extras asked for) itself.
+    pub sbom: Option<super::sbom::Sbom>,
     /// All attributes as received, for forwarding.
     pub attrs: BTreeMap<String, String>,
 }
@@ -208,6 +210,11 @@ impl GatewayOptions {
             }
         }
         out.context_spec = attrs.get(&build.context_name).cloned();
+        out.sbom = super::sbom::parse(&attrs).map_err(|reason| OptionError {
+            key: String::new(),
+            value: String::new(),
+            reason,
+        })?;
         build.linux_resources = super::resources::parse(&attrs).map_err(|reason| OptionError {
             key: String::new(),
             value: String::new(),

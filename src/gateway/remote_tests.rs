@@ -189,8 +189,10 @@ async fn frontend_inputs_give_the_context_and_the_dockerfile() {
 async fn a_nil_frontend_input_is_refused_as_buildkit_does() {
     let mut fake = daemon(DOCKERFILE);
     // A Go client's nil definition arrives as an empty one (no metadata).
-    fake.inputs.insert("context".into(), pb::Definition::default());
-    fake.inputs.insert("dockerfile".into(), pb::Definition::default());
+    fake.inputs
+        .insert("context".into(), pb::Definition::default());
+    fake.inputs
+        .insert("dockerfile".into(), pb::Definition::default());
     let failure = failing_build(fake, &[]).await;
     assert_eq!(
         failure.message,
@@ -218,6 +220,7 @@ async fn a_dockerfile_input_without_context_builds_what_never_uses_the_context()
 async fn a_git_context_commit_is_a_checksum_not_a_ref() {
     let url = "https://example.com/o/r.git?commit=3eb2f147";
     let (solves, _) = build(git_daemon(), &[("context", url)]).await;
-    let git = "git://example.com/o/r.git git.checksum=3eb2f147 git.fullurl=https://example.com/o/r.git";
+    let git =
+        "git://example.com/o/r.git git.checksum=3eb2f147 git.fullurl=https://example.com/o/r.git";
     assert_eq!(sources(&solves[0]), [git]);
 }

@@ -65,12 +65,12 @@ impl LlbBridge for FakeDaemon {
         &self,
         request: Request<gw::ResolveImageConfigRequest>,
     ) -> Result<Response<gw::ResolveImageConfigResponse>, Status> {
-        if let Some((image, updated)) = self.policy {
-            if request.get_ref().r#ref == image {
-                return Err(Status::unknown(format!(
-                    "ref mutated by policy to non-image: docker-image://{image} -> {updated}"
-                )));
-            }
+        if let Some((image, updated)) = self.policy
+            && request.get_ref().r#ref == image
+        {
+            return Err(Status::unknown(format!(
+                "ref mutated by policy to non-image: docker-image://{image} -> {updated}"
+            )));
         }
         match &self.image_config {
             Some(config) => Ok(Response::new(gw::ResolveImageConfigResponse {
@@ -108,6 +108,7 @@ impl LlbBridge for FakeDaemon {
                     def: None,
                 })),
                 metadata: Default::default(),
+                attestations: Default::default(),
             }),
         }))
     }
@@ -635,7 +636,10 @@ async fn a_source_policy_can_turn_a_named_context_image_into_a_local_directory()
     let mut fake = daemon("FROM scratch AS replace\nFROM scratch\nCOPY --from=replace /foo /\n");
     fake.policy = Some(("docker.io/library/alpine:latest", "local://test"));
     let solves = fake.solves.clone();
-    let context = ("context:replace", "docker-image:docker.io/library/alpine:latest");
+    let context = (
+        "context:replace",
+        "docker-image:docker.io/library/alpine:latest",
+    );
     if let Err(f) = run_build(fake, &[context]).await {
         panic!("build failed: {}", f.message);
     }
@@ -654,9 +658,14 @@ async fn a_source_policy_can_turn_a_named_context_image_into_a_local_directory()
     };
     // Its .dockerignore is read, then the build copies from the directory.
     let ignore = Some(r#"[".dockerignore"]"#.to_string());
-    assert!(solves
-        .iter()
-        .any(|r| sources(r) == [("local://test".to_string(), ignore.clone())]));
+    assert!(
+        solves
+            .iter()
+            .any(|r| sources(r) == [("local://test".to_string(), ignore.clone())])
+    );
     let main = sources(solves.last().expect("main solve"));
-    assert_eq!(main, [("local://test".to_string(), Some(r#"["foo"]"#.into()))]);
+    assert_eq!(
+        main,
+        [("local://test".to_string(), Some(r#"["foo"]"#.into()))]
+    );
 }
