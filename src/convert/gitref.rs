@@ -91,6 +91,16 @@ pub fn parse(word: &str, any_http: bool) -> Result<Parsed, String> {
     Ok(Parsed::Git(git))
 }
 
+/// Reads a build context spec (`context=`, git named contexts) as a git source: as
+/// [`parse`], and `github.com/o/r` (no scheme, deprecated but still a context in 1.26) is
+/// `https://github.com/o/r`, with or without `.git`.
+pub fn parse_context(spec: &str) -> Result<Parsed, String> {
+    match spec.strip_prefix("github.com/") {
+        Some(_) => parse(&format!("https://{spec}"), true),
+        None => parse(spec, false),
+    }
+}
+
 /// `scheme` (lowercased) and the rest after `://`, when the word starts with `[a-zA-Z0-9]+://`.
 fn scheme_of(word: &str) -> Option<(String, &str)> {
     let (scheme, rest) = word.split_once("://")?;
@@ -222,6 +232,19 @@ mod tests {
             Ok(Parsed::Git(g)) => g,
             other => panic!("{word}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_github_context_without_scheme_is_git() {
+        let Ok(Parsed::Git(g)) = parse_context("github.com/o/r#main:sub") else {
+            panic!("not git");
+        };
+        assert_eq!(
+            (g.remote.as_str(), g.id.as_str()),
+            ("https://github.com/o/r", "github.com/o/r")
+        );
+        assert_eq!((g.reference.as_str(), g.subdir.as_str()), ("main", "sub"));
+        assert_eq!(parse_context("src/app"), Ok(Parsed::NotGit));
     }
 
     #[test]

@@ -224,3 +224,11 @@ async fn a_git_context_commit_is_a_checksum_not_a_ref() {
         "git://example.com/o/r.git git.checksum=3eb2f147 git.fullurl=https://example.com/o/r.git";
     assert_eq!(sources(&solves[0]), [git]);
 }
+
+#[tokio::test]
+async fn a_github_context_without_scheme_is_a_git_context() {
+    let (solves, _) = build(git_daemon(), &[("context", "github.com/o/r")]).await;
+    let git = "git://github.com/o/r git.fullurl=https://github.com/o/r";
+    assert_eq!(sources(&solves[0]), [git]);
+    no_locals(&solves);
+}
