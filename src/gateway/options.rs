@@ -239,6 +239,7 @@ impl GatewayOptions {
                     .into(),
             });
         }
+        build.multi_platform = out.returns_ref_map();
         out.build = build;
         out.attrs = attrs;
         Ok(out)
