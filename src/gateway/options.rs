@@ -136,7 +136,6 @@ impl GatewayOptions {
                         }
                     }
                     "contextsubdir" => build.context_subdir = Some(value.clone()),
-                    "contextkey" if !value.is_empty() => build.context_name = value.clone(),
                     "platform" if !value.is_empty() => {
                         for spec in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                             let p = Platform::parse(spec).map_err(|e| err(&e.to_string()))?;
@@ -209,7 +208,10 @@ impl GatewayOptions {
                 }
             }
         }
-        out.context_spec = attrs.get(&build.context_name).cloned();
+        // `contextkey` names the attribute holding a remote context; the client's context
+        // folder stays the local `context`, as in 1.26.
+        let context_key = attrs.get("contextkey").map_or("context", String::as_str);
+        out.context_spec = attrs.get(context_key).cloned();
         out.sbom = super::sbom::parse(&attrs).map_err(|reason| OptionError {
             key: String::new(),
             value: String::new(),
@@ -498,6 +500,17 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(o.missing_caps(), [("x.y", false)]);
+    }
+
+    #[test]
+    fn contextkey_names_the_remote_context_attribute_not_the_local() {
+        let o = opts(&[
+            ("contextkey", "ctx2"),
+            ("ctx2", "https://example.com/r.git"),
+        ])
+        .unwrap();
+        assert_eq!(o.context_spec.as_deref(), Some("https://example.com/r.git"));
+        assert_eq!(o.build.context_name, "context");
     }
 
     #[test]
