@@ -44,8 +44,6 @@ pub(super) struct FakeDaemon {
     pub(super) dockerignore_error: Option<&'static str>,
     /// A source policy: ResolveImageConfig of this image says it became that other source.
     pub(super) policy: Option<(&'static str, &'static str)>,
-    /// The progress names of the ResolveImageConfig calls received.
-    pub(super) resolve_names: Arc<Mutex<Vec<String>>>,
 }
 
 /// A ReadFile call: ref, path and range length.
@@ -67,9 +65,6 @@ impl LlbBridge for FakeDaemon {
         &self,
         request: Request<gw::ResolveImageConfigRequest>,
     ) -> Result<Response<gw::ResolveImageConfigResponse>, Status> {
-        if let Ok(mut names) = self.resolve_names.lock() {
-            names.push(request.get_ref().log_name.clone());
-        }
         if let Some((image, updated)) = self.policy
             && request.get_ref().r#ref == image
         {
@@ -673,32 +668,4 @@ async fn a_source_policy_can_turn_a_named_context_image_into_a_local_directory()
         main,
         [("local://test".to_string(), Some(r#"["foo"]"#.into()))]
     );
-}
-
-#[tokio::test]
-async fn multi_platform_progress_names_start_with_the_platform() {
-    let fake = daemon("FROM busybox\nRUN true\n");
-    let (solves, names) = (fake.solves.clone(), fake.resolve_names.clone());
-    run_build(fake, &[("platform", "linux/amd64,linux/arm64")])
-        .await
-        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
-    let mut names = names.lock().expect("lock").clone();
-    names.sort();
-    assert_eq!(
-        names,
-        [
-            "[linux/amd64 internal] load metadata for docker.io/library/busybox:latest",
-            "[linux/arm64 internal] load metadata for docker.io/library/busybox:latest"
-        ]
-    );
-    let solves = solves.lock().expect("lock");
-    let last = solves
-        .last()
-        .and_then(|r| r.definition.clone())
-        .expect("definition");
-    let run_names: Vec<String> = (last.metadata.values())
-        .filter_map(|m| m.description.get("llb.customname").cloned())
-        .filter(|n| n.contains("RUN"))
-        .collect();
-    assert_eq!(run_names, ["[linux/arm64 2/2] RUN true"]);
 }
