@@ -20,9 +20,6 @@ pub struct BuildOptions {
     pub labels: BTreeMap<String, String>,
     /// Target platform (`platform`); the build platform when `None`.
     pub target_platform: Option<Platform>,
-    /// Several platforms (or `multi-platform`) were asked for: progress names start with the
-    /// platform, as 1.26 writes them (`[linux/arm64 build 2/3] RUN …`).
-    pub multi_platform: bool,
     /// The platform of the worker (first platform of the first worker).
     pub build_platform: Platform,
     /// `no-cache`: which stages ignore the cache.

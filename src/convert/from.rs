@@ -48,7 +48,6 @@ impl Dispatcher<'_> {
                 st.cmd_total = counted;
                 st.cmd_index = 0;
                 st.display_name = display_name;
-                st.platform_prefix = opts.multi_platform;
                 st.ignore_cache = ignore_cache;
                 // BuildKit's trackers of CMD/ENTRYPOINT/HEALTHCHECK are per stage.
                 st.last_once = [None; 3];
@@ -64,7 +63,6 @@ impl Dispatcher<'_> {
                 );
                 st.ignore_cache = ignore_cache;
                 st.display_name = display_name;
-                st.platform_prefix = opts.multi_platform;
                 st
             }
             Base::Context(named) => {
@@ -81,7 +79,6 @@ impl Dispatcher<'_> {
                 let mut st = StageState::new(state, image, stage.platform.clone(), counted + 1);
                 st.ignore_cache = ignore_cache;
                 st.display_name = display_name;
-                st.platform_prefix = opts.multi_platform;
                 triggers = st.image.config.on_build.take().unwrap_or_default();
                 st
             }
@@ -94,7 +91,6 @@ impl Dispatcher<'_> {
                 );
                 st.ignore_cache = ignore_cache;
                 st.display_name = display_name;
-                st.platform_prefix = opts.multi_platform;
                 let (state, image) = self.image_source(
                     &reference.to_string(),
                     &stage.platform,

@@ -41,8 +41,6 @@ pub struct StageState {
     pub workdir_set: bool,
     /// Build checks: the lines of this stage's last CMD, ENTRYPOINT and HEALTHCHECK.
     pub last_once: [Option<(u32, u32)>; 3],
-    /// Progress names start with the platform (a multi-platform build).
-    pub platform_prefix: bool,
 }
 
 impl StageState {
@@ -65,7 +63,6 @@ impl StageState {
             env_known: true,
             workdir_set: false,
             last_once: [None; 3],
-            platform_prefix: false,
         }
     }
 
@@ -81,64 +78,10 @@ impl StageState {
             .as_ref()
             .map(|n| format!("{n} "))
             .unwrap_or_default();
-        let platform = if self.platform_prefix {
-            let target = target_suffix(&self.platform, &self.env);
-            format!("{}{target} ", self.platform.format_all())
-        } else {
-            String::new()
-        };
         format!(
-            "[{platform}{name}{:>width$}/{}] {text}",
+            "[{name}{:>width$}/{}] {text}",
             self.cmd_index, self.cmd_total
         )
-    }
-}
-
-/// BuildKit's `formatTargetPlatform` of the platform the `TARGET*` variables of `env` name:
-/// `->arch[/variant]` or `->os/arch` when they differ from the stage's platform (a stage built
-/// on the build platform for another one), else nothing.
-fn target_suffix(base: &Platform, env: &EnvList) -> String {
-    let mut target: Option<(String, String, String)> = None;
-    for (key, value) in env.iter() {
-        let t = target.get_or_insert_with(Default::default);
-        match key {
-            "TARGETPLATFORM" => match Platform::parse(value) {
-                Ok(p) => {
-                    let variant = p.variant.unwrap_or_default();
-                    target = Some((p.os, p.architecture, variant));
-                    break;
-                }
-                Err(_) => continue,
-            },
-            "TARGETOS" => t.0 = value.to_string(),
-            "TARGETARCH" => t.1 = value.to_string(),
-            "TARGETVARIANT" => t.2 = value.to_string(),
-            _ => {}
-        }
-    }
-    let Some((os, arch, variant)) = target else {
-        return String::new();
-    };
-    let os = if os.is_empty() { base.os.clone() } else { os };
-    let arch = if arch.is_empty() {
-        base.architecture.clone()
-    } else {
-        arch
-    };
-    let p = Platform::new(
-        &os,
-        &arch,
-        (!variant.is_empty()).then_some(variant.as_str()),
-    );
-    if p.os == base.os && p.architecture != base.architecture {
-        match &p.variant {
-            Some(v) => format!("->{}/{v}", p.architecture),
-            None => format!("->{}", p.architecture),
-        }
-    } else if p.os != base.os {
-        format!("->{}", p.format_all())
-    } else {
-        String::new()
     }
 }
 
@@ -169,29 +112,5 @@ mod tests {
         assert_eq!(s.progress_name("RUN a"), "[1/3] RUN a");
         assert_eq!(state(0, Some("x")).progress_name("FROM y"), "FROM y");
         assert_eq!(uppercase_cmd("copy --from=a b c"), "COPY --from=a b c");
-    }
-
-    #[test]
-    fn multi_platform_names_start_with_the_platform() {
-        let mut s = state(3, Some("build"));
-        s.platform_prefix = true;
-        assert_eq!(s.progress_name("RUN a"), "[linux/amd64 build 1/3] RUN a");
-        // A stage on the build platform that builds for another one (cross compilation).
-        s.env.add("TARGETPLATFORM", "linux/arm64");
-        assert_eq!(
-            s.progress_name("RUN b"),
-            "[linux/amd64->arm64 build 2/3] RUN b"
-        );
-        let mut s = state(2, None);
-        s.platform_prefix = true;
-        s.env.add("TARGETOS", "windows");
-        assert_eq!(
-            s.progress_name("RUN c"),
-            "[linux/amd64->windows/amd64 1/2] RUN c"
-        );
-        let mut s = state(2, None);
-        s.platform_prefix = true;
-        s.env.add("TARGETPLATFORM", "linux/amd64");
-        assert_eq!(s.progress_name("RUN d"), "[linux/amd64 1/2] RUN d");
     }
 }

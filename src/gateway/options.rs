@@ -241,7 +241,6 @@ impl GatewayOptions {
                     .into(),
             });
         }
-        build.multi_platform = out.returns_ref_map();
         out.build = build;
         out.attrs = attrs;
         Ok(out)
