@@ -86,6 +86,7 @@ impl Dispatcher<'_> {
                 );
                 st.ignore_cache = ignore_cache;
                 st.display_name = display_name;
+                st.platform_prefix = opts.multi_platform;
                 let (state, image) = self.image_source(
                     &reference.to_string(),
                     &stage.platform,
@@ -102,6 +103,7 @@ impl Dispatcher<'_> {
                 st
             }
         };
+        st.platform_prefix = opts.multi_platform;
         // BuildKit counts the triggers after naming the FROM op, so only later steps see them.
         st.cmd_total += triggers.len();
         // BuildKit makes sure PATH is set, then mirrors the config env into the LLB env.
@@ -228,7 +230,7 @@ impl Dispatcher<'_> {
             String::new()
         };
         let name = match st {
-            Some(st) => st.progress_name(&text),
+            Some(st) => st.base_progress_name(&text),
             None => text,
         };
         let mut attrs = BTreeMap::new();
