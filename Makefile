@@ -113,7 +113,8 @@ e2e-current: deps image
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
 	if [ -d $(SHARED)/tools/buildkit ]; then \
 	  DOCKER_CURRENT=$(CURRENT_ROOT)/docker E2E_REFERENCE=$(OFFICIAL) python3 tests/e2e/current/llb_compare.py; \
-	else echo "e2e-current: the LLB comparison with the official 1.26 frontend image is SKIPPED: no $(SHARED)/tools/buildkit"; fi
+	  DOCKER_CURRENT=$(CURRENT_ROOT)/docker E2E_REFERENCE=$(OFFICIAL) python3 tests/e2e/current/convertllb_compare.py; \
+	else echo "e2e-current: the LLB and convertllb comparisons with the official 1.26 frontend image are SKIPPED: no $(SHARED)/tools/buildkit"; fi
 	CORPUS=conformance DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/llb_compare.py
 	DOCKER_CURRENT=$(CURRENT_ROOT)/docker python3 tests/e2e/current/remote.py
 	if [ -d $(SHARED)/tools/buildkit ]; then \

@@ -22,6 +22,9 @@ pub struct BuildOptions {
     pub target_platform: Option<Platform>,
     /// The platform of the worker (first platform of the first worker).
     pub build_platform: Platform,
+    /// Several platforms were asked for (or `multi-platform=true`): progress names then start
+    /// with the platform, as 1.26's do.
+    pub multi_platform: bool,
     /// `no-cache`: which stages ignore the cache.
     pub no_cache: NoCache,
     /// `image-resolve-mode` (`default`, `pull` or `local`).

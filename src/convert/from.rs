@@ -91,6 +91,7 @@ impl Dispatcher<'_> {
                 );
                 st.ignore_cache = ignore_cache;
                 st.display_name = display_name;
+                st.platform_prefix = opts.multi_platform;
                 let (state, image) = self.image_source(
                     &reference.to_string(),
                     &stage.platform,
@@ -107,6 +108,7 @@ impl Dispatcher<'_> {
                 st
             }
         };
+        st.platform_prefix = opts.multi_platform;
         // BuildKit counts the triggers after naming the FROM op, so only later steps see them.
         st.cmd_total += triggers.len();
         // BuildKit makes sure PATH is set, then mirrors the config env into the LLB env.
@@ -233,7 +235,7 @@ impl Dispatcher<'_> {
             String::new()
         };
         let name = match st {
-            Some(st) => st.progress_name(&text),
+            Some(st) => st.base_progress_name(&text),
             None => text,
         };
         let mut attrs = BTreeMap::new();

@@ -34,6 +34,8 @@ pub struct StageState {
     pub cmd_total: usize,
     /// Named steps so far.
     pub cmd_index: usize,
+    /// Several platforms are built: names start with the platform, as 1.26's do.
+    pub platform_prefix: bool,
     /// Build checks: the stage's environment is fully known (false when its base image's
     /// config was not resolved, so that variables it may define are not called undefined).
     pub env_known: bool,
@@ -60,28 +62,94 @@ impl StageState {
             display_name: None,
             cmd_total,
             cmd_index: 0,
+            platform_prefix: false,
             env_known: true,
             workdir_set: false,
             last_once: [None; 3],
         }
     }
 
-    /// `[name i/N] text`, as BuildKit's `prefixCommand` (the index is padded to N's width).
+    /// `[platform name i/N] text` of a RUN, COPY, ADD or WORKDIR, as 1.26's `prefixCommand`
+    /// (the index padded to N's width; the platform only when several are built, with
+    /// `->arch` when the stage's TARGET* args name another one).
     pub fn progress_name(&mut self, text: &str) -> String {
+        let target = self.platform_prefix.then(|| target_from_env(&self.env));
+        self.named(text, target.flatten())
+    }
+
+    /// The same for FROM, whose name 1.26 makes without the stage's environment.
+    pub fn base_progress_name(&mut self, text: &str) -> String {
+        self.named(text, None)
+    }
+
+    fn named(&mut self, text: &str, target: Option<Platform>) -> String {
         if self.cmd_total == 0 {
             return text.to_string();
         }
         self.cmd_index += 1;
         let width = self.cmd_total.to_string().len();
+        let platform = if self.platform_prefix {
+            let arrow = target.map_or_else(String::new, |t| target_arrow(&self.platform, &t));
+            format!("{}{arrow} ", self.platform.format_all())
+        } else {
+            String::new()
+        };
         let name = self
             .display_name
             .as_ref()
             .map(|n| format!("{n} "))
             .unwrap_or_default();
         format!(
-            "[{name}{:>width$}/{}] {text}",
+            "[{platform}{name}{:>width$}/{}] {text}",
             self.cmd_index, self.cmd_total
         )
+    }
+}
+
+/// The platform the stage's `TARGETPLATFORM` (or `TARGETOS`/`TARGETARCH`/`TARGETVARIANT`)
+/// args name, as 1.26's `platformFromEnv`; OS and architecture left empty are filled in later.
+fn target_from_env(env: &EnvList) -> Option<Platform> {
+    if let Some(p) = env
+        .value("TARGETPLATFORM")
+        .and_then(|v| Platform::parse(v).ok())
+    {
+        return Some(p);
+    }
+    let [os, arch, variant] = ["TARGETOS", "TARGETARCH", "TARGETVARIANT"].map(|k| env.value(k));
+    if os.is_none() && arch.is_none() && variant.is_none() {
+        return None;
+    }
+    Some(Platform {
+        os: os.unwrap_or_default().to_string(),
+        architecture: arch.unwrap_or_default().to_string(),
+        variant: variant.filter(|v| !v.is_empty()).map(str::to_string),
+        os_version: None,
+    })
+}
+
+/// 1.26's `formatTargetPlatform`: `->arm64` for another architecture on the same OS,
+/// `->windows/amd64` for another OS, nothing otherwise.
+fn target_arrow(base: &Platform, target: &Platform) -> String {
+    let or_base = |v: &str, b: &str| {
+        if v.is_empty() {
+            b.to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let os = or_base(&target.os, &base.os);
+    let arch = or_base(&target.architecture, &base.architecture);
+    let mut normal = Platform::new(&os, &arch, target.variant.as_deref());
+    normal.os_version.clone_from(&target.os_version);
+    if normal.os == base.os && normal.architecture != base.architecture {
+        match &normal.variant {
+            Some(v) => format!("->{}/{v}", normal.architecture),
+            None => format!("->{}", normal.architecture),
+        }
+    } else if normal.os != base.os {
+        format!("->{}", normal.format_all())
+    } else {
+        String::new()
     }
 }
 
@@ -112,5 +180,39 @@ mod tests {
         assert_eq!(s.progress_name("RUN a"), "[1/3] RUN a");
         assert_eq!(state(0, Some("x")).progress_name("FROM y"), "FROM y");
         assert_eq!(uppercase_cmd("copy --from=a b c"), "COPY --from=a b c");
+    }
+
+    #[test]
+    fn multi_platform_names_start_with_the_platform() {
+        let mut s = state(3, Some("build"));
+        s.platform_prefix = true;
+        assert_eq!(
+            s.base_progress_name("FROM x"),
+            "[linux/amd64 build 1/3] FROM x"
+        );
+        assert_eq!(s.progress_name("RUN a"), "[linux/amd64 build 2/3] RUN a");
+        // A stage on the build platform whose TARGET* args name another one: `->arch` (arm64's
+        // v8 variant normalised away).
+        s.env.add("TARGETARCH", "arm64");
+        s.env.add("TARGETVARIANT", "v8");
+        assert_eq!(
+            s.progress_name("RUN b"),
+            "[linux/amd64->arm64 build 3/3] RUN b"
+        );
+        let mut s = state(2, None);
+        s.platform_prefix = true;
+        s.env.add("TARGETPLATFORM", "windows/amd64");
+        s.env.add("TARGETARCH", "arm");
+        assert_eq!(
+            s.progress_name("COPY a b"),
+            "[linux/amd64->windows/amd64 1/2] COPY a b"
+        );
+        s.env.add("TARGETPLATFORM", "linux/arm/v7");
+        assert_eq!(s.progress_name("RUN c"), "[linux/amd64->arm/v7 2/2] RUN c");
+        // FROM ignores the environment, as 1.26 does.
+        let mut s = state(1, None);
+        s.platform_prefix = true;
+        s.env.add("TARGETARCH", "arm64");
+        assert_eq!(s.base_progress_name("FROM y"), "[linux/amd64 1/1] FROM y");
     }
 }

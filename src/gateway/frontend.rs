@@ -669,7 +669,15 @@ pub(super) async fn resolve_images(
                 ..pb::Platform::default()
             }),
             resolve_mode: opts.image_resolve_mode.as_str().into(),
-            log_name: format!("[internal] load metadata for {}", image.reference),
+            log_name: if opts.multi_platform {
+                let platform = image.platform.format_all();
+                format!(
+                    "[{platform} internal] load metadata for {}",
+                    image.reference
+                )
+            } else {
+                format!("[internal] load metadata for {}", image.reference)
+            },
             ..super::contexts::oci_resolve(image, opts)
         };
         let reference = image.reference.clone();

@@ -241,6 +241,8 @@ impl GatewayOptions {
                     .into(),
             });
         }
+        // dockerui's MultiPlatformRequested: also what decides the names' platform prefix.
+        build.multi_platform = out.multi_platform.unwrap_or(false) || out.platforms.len() > 1;
         out.build = build;
         out.attrs = attrs;
         Ok(out)
@@ -456,17 +458,17 @@ mod tests {
         let o = opts(&[("platform", "linux/amd64,linux/arm64,linux/amd64")]).unwrap();
         assert_eq!(o.platforms.len(), 2);
         assert!(o.returns_ref_map());
+        assert!(o.build.multi_platform);
         let o = opts(&[
             ("platform", "linux/arm64"),
             ("build-arg:BUILDKIT_MULTI_PLATFORM", "1"),
         ])
         .unwrap();
         assert!(o.returns_ref_map());
-        assert!(
-            !opts(&[("platform", "linux/arm64")])
-                .unwrap()
-                .returns_ref_map()
-        );
+        assert!(o.build.multi_platform);
+        let one = opts(&[("platform", "linux/arm64")]).unwrap();
+        assert!(!one.returns_ref_map());
+        assert!(!one.build.multi_platform);
         assert!(
             opts(&[
                 ("platform", "linux/amd64,linux/arm64"),

@@ -1,6 +1,7 @@
 //! The gateway against a fake daemon: the whole build sequence over a real gRPC connection
 //! (an in-memory pipe instead of stdio), and the faults a daemon can produce.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use tonic::transport::{Endpoint, Server, Uri};
@@ -44,6 +45,8 @@ pub(super) struct FakeDaemon {
     pub(super) dockerignore_error: Option<&'static str>,
     /// A source policy: ResolveImageConfig of this image says it became that other source.
     pub(super) policy: Option<(&'static str, &'static str)>,
+    /// The ResolveImageConfig calls received.
+    pub(super) resolves: Arc<Mutex<Vec<gw::ResolveImageConfigRequest>>>,
 }
 
 /// A ReadFile call: ref, path and range length.
@@ -71,6 +74,9 @@ impl LlbBridge for FakeDaemon {
             return Err(Status::unknown(format!(
                 "ref mutated by policy to non-image: docker-image://{image} -> {updated}"
             )));
+        }
+        if let Ok(mut resolves) = self.resolves.lock() {
+            resolves.push(request.into_inner());
         }
         match &self.image_config {
             Some(config) => Ok(Response::new(gw::ResolveImageConfigResponse {
@@ -568,6 +574,47 @@ async fn stages_read_by_triggers_of_a_named_context_image_are_planned() {
         names.iter().any(|n| n.ends_with("COPY testfile /testfile")),
         "{names:?}"
     );
+}
+
+#[tokio::test]
+async fn names_of_a_multi_platform_build_start_with_the_platform() {
+    // As 1.26 names them: `[linux/arm64 internal] load metadata for …`, `[linux/arm64 1/2] FROM
+    // …`, and `->arch` where a stage on the build platform has TARGET* args.
+    let fake = daemon(
+        "FROM --platform=$BUILDPLATFORM busybox AS b\nARG TARGETARCH\nRUN echo $TARGETARCH\nFROM busybox\nCOPY --from=b /x /x\n",
+    );
+    let (solves, resolves) = (fake.solves.clone(), fake.resolves.clone());
+    let mut client = connect(fake).await;
+    let pong = client.ping().await.expect("ping");
+    let opts = attrs(&[("platform", "linux/amd64,linux/arm64")]);
+    build_with(&mut client, &pong, opts, "s1".into())
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let logs: BTreeSet<String> = (resolves.lock().expect("lock").iter())
+        .map(|r| r.log_name.clone())
+        .collect();
+    assert!(
+        logs.contains("[linux/arm64 internal] load metadata for docker.io/library/busybox:latest"),
+        "{logs:?}"
+    );
+    let names: BTreeSet<String> = (solves.lock().expect("lock").iter())
+        .filter_map(|r| r.definition.as_ref())
+        .flat_map(|d| d.metadata.values())
+        .filter_map(|m| m.description.get("llb.customname").cloned())
+        .collect();
+    let busybox = format!(
+        "docker.io/library/busybox:latest@sha256:{}",
+        "ab".repeat(32)
+    );
+    for name in [
+        format!("[linux/amd64 b 1/2] FROM {busybox}"),
+        "[linux/amd64->arm64 b 2/2] RUN echo arm64".into(),
+        "[linux/amd64 b 2/2] RUN echo amd64".into(),
+        format!("[linux/arm64 stage-1 1/2] FROM {busybox}"),
+        "[linux/arm64 stage-1 2/2] COPY --from=b /x /x".into(),
+    ] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
 }
 
 #[tokio::test]

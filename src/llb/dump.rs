@@ -28,7 +28,11 @@ pub fn dump(def: &pb::Definition) -> Value {
             if let Some(md) = def.metadata.get(&digest) {
                 obj.insert("metadata".into(), metadata(md));
             }
-            if let Some(locs) = locations.and_then(|l| l.get(&digest)) {
+            // Every op has an entry; one without lines says nothing worth a key.
+            if let Some(locs) = locations
+                .and_then(|l| l.get(&digest))
+                .filter(|l| !l.locations.is_empty())
+            {
                 obj.insert("locations".into(), source_locations(locs));
             }
             Value::Object(obj)

@@ -162,12 +162,10 @@ impl State {
                     }
                     pm.tmpfs_opt = Some(pb::TmpfsOpt { size: *size });
                 }
-                _ if input >= 0 => {
-                    caps.push("exec.mount.bind");
-                    if !m.readonly && m.no_output {
-                        caps.push("exec.mount.bind.readwrite-nooutput");
-                    }
-                }
+                // A read-write mount without an output needs the daemon's
+                // `exec.mount.bind.readwrite-nooutput`, but Go's client checks that cap before
+                // and does not list it in the op's metadata: neither do we.
+                _ if input >= 0 => caps.push("exec.mount.bind"),
                 _ => {}
             }
             pb_mounts.push(pm);
@@ -380,10 +378,10 @@ mod tests {
         for none in ["/tmp", "/cache", "/a-noout", "/run/secrets/s", "/nope"] {
             assert_eq!(out.mount(none), None, "{none}");
         }
+        assert!(!caps.contains(&"exec.mount.bind.readwrite-nooutput".to_owned()));
         for cap in [
             "exec.meta.base",
             "exec.mount.bind",
-            "exec.mount.bind.readwrite-nooutput",
             "exec.mount.cache",
             "exec.mount.cache.sharing",
             "exec.mount.secret",

@@ -14,9 +14,10 @@ use crate::proto::pb;
 /// Ops are deduplicated by digest and listed dependencies first, in the order BuildKit's Go client
 /// walks the graph; the last element is a terminal `Op { inputs: [root] }` with no op. Metadata
 /// is keyed by `sha256:…` digest (ops that share a digest have theirs merged); the terminal op's
-/// metadata lists the caps the definition as a whole needs. Source locations are keyed by digest
-/// and written only when `source_info` is given, which becomes `infos[0]`. A scratch root gives
-/// an empty Definition.
+/// metadata lists the caps the definition as a whole needs. As in Go, every digest walked has a
+/// source locations entry, empty when its vertices have no lines; the lines themselves are
+/// written only when `source_info` is given, which becomes `infos[0]`. A scratch root gives an
+/// empty Definition.
 pub fn marshal(root: &State, source_info: Option<pb::SourceInfo>) -> pb::Definition {
     marshal_owned(root.clone(), source_info)
 }
@@ -68,13 +69,16 @@ pub fn marshal_owned(root: State, source_info: Option<pb::SourceInfo>) -> pb::De
     walk.metadata.insert(digest_of(&bytes), terminal_md);
     walk.def.push(bytes);
 
-    let mut source = pb::Source::default();
-    if let Some(info) = source_info {
-        source.infos.push(info);
-        source.locations = (walk.locations.into_iter())
-            .map(|(digest, lines)| (digest, locations(&lines)))
-            .collect();
-    }
+    let with_lines = source_info.is_some();
+    let source = pb::Source {
+        infos: source_info.into_iter().collect(),
+        locations: (walk.locations.into_iter())
+            .map(|(digest, per_vertex)| {
+                let per_vertex = if with_lines { per_vertex } else { Vec::new() };
+                (digest, locations(per_vertex))
+            })
+            .collect(),
+    };
     pb::Definition {
         def: walk.def,
         metadata: walk.metadata,
@@ -131,23 +135,24 @@ fn field_len(s: &str) -> usize {
     1 + prost::encoding::encoded_len_varint(s.len() as u64) + s.len()
 }
 
-fn locations(lines: &[(u32, u32)]) -> pb::Locations {
+/// One `Location` per vertex walked with lines, in walk order (Go appends each vertex's).
+fn locations(per_vertex: Vec<Vec<(u32, u32)>>) -> pb::Locations {
     let pos = |line: u32| pb::Position {
         line: i32::try_from(line).unwrap_or(i32::MAX),
         character: 0,
     };
-    let ranges = lines
-        .iter()
-        .map(|&(start, end)| pb::Range {
-            start: Some(pos(start)),
-            end: Some(pos(end)),
-        })
-        .collect();
+    let location = |lines: Vec<(u32, u32)>| pb::Location {
+        source_index: 0,
+        ranges: lines
+            .into_iter()
+            .map(|(start, end)| pb::Range {
+                start: Some(pos(start)),
+                end: Some(pos(end)),
+            })
+            .collect(),
+    };
     pb::Locations {
-        locations: vec![pb::Location {
-            source_index: 0,
-            ranges,
-        }],
+        locations: per_vertex.into_iter().map(location).collect(),
     }
 }
 
@@ -209,7 +214,8 @@ impl From<Arc<Vertex>> for Part {
 struct Walk {
     def: Vec<Vec<u8>>,
     metadata: BTreeMap<String, pb::OpMetadata>,
-    locations: BTreeMap<String, Vec<(u32, u32)>>,
+    /// Per digest, the lines of each vertex walked with it that has any.
+    locations: BTreeMap<String, Vec<Vec<(u32, u32)>>>,
 }
 
 impl Walk {
@@ -225,9 +231,11 @@ impl Walk {
                 false
             }
         };
+        // BuildKit v0.32's Go client appends every vertex's locations (equal vertices built
+        // twice, such as two `FROM busybox`, give one op with both lines).
+        let lines = self.locations.entry(v.digest).or_default();
         if !v.locations.is_empty() {
-            // As in Go, the last vertex walked with this digest decides its lines.
-            self.locations.insert(v.digest, v.locations);
+            lines.push(v.locations);
         }
         if first {
             self.def.push(v.bytes);
@@ -425,6 +433,42 @@ mod tests {
     }
 
     #[test]
+    fn equal_vertices_add_up_their_locations_in_walk_order() {
+        // Two `FROM alpine` lines are two vertices with one digest: Go's client appends both
+        // locations to the one op, the dependency walked first first.
+        let image = |line| {
+            State::image(
+                "docker.io/library/alpine:latest",
+                BTreeMap::new(),
+                OpMeta {
+                    locations: vec![(line, line)],
+                    platform: linux(),
+                    ..OpMeta::default()
+                },
+            )
+        };
+        let (first, second) = (image(4), image(1));
+        let root = State::scratch()
+            .file(
+                FileActions::new().copy(&first, "/a", "/a", CopyOpts::default()),
+                OpMeta::default(),
+            )
+            .file(
+                FileActions::new().copy(&second, "/b", "/b", CopyOpts::default()),
+                OpMeta::default(),
+            );
+        let def = marshal(&root, Some(pb::SourceInfo::default()));
+        let source = def.source.unwrap();
+        let image_digest = digest_of(&def.def[0]);
+        let lines: Vec<i32> = source.locations[&image_digest]
+            .locations
+            .iter()
+            .map(|l| l.ranges[0].start.unwrap().line)
+            .collect();
+        assert_eq!(lines, [4, 1]);
+    }
+
+    #[test]
     fn scratch_root_gives_empty_definition() {
         assert_eq!(marshal(&State::scratch(), None), pb::Definition::default());
         let info = pb::SourceInfo::default();
@@ -437,7 +481,11 @@ mod tests {
     #[test]
     fn source_locations_only_with_source_info() {
         let root = small_graph();
-        assert_eq!(marshal(&root, None).source, Some(pb::Source::default()));
+        // Without a source map every op still has an entry, an empty one, as Go writes it.
+        let bare = marshal(&root, None).source.unwrap();
+        assert!(bare.infos.is_empty());
+        assert_eq!(bare.locations.len(), 3);
+        assert!(bare.locations.values().all(|l| l.locations.is_empty()));
         let info = pb::SourceInfo {
             filename: "Dockerfile".into(),
             data: b"FROM alpine\nRUN echo hi \\\n  > /hi\n".to_vec(),
@@ -448,7 +496,8 @@ mod tests {
         let source = def.source.unwrap();
         assert_eq!(source.infos, [info]);
         let digests: Vec<String> = def.def.iter().map(|b| digest_of(b)).collect();
-        assert_eq!(source.locations.len(), 2);
+        assert_eq!(source.locations.len(), 3);
+        assert_eq!(source.locations[&digests[2]], pb::Locations::default());
         let lines = |d: &str| -> Vec<(i32, i32, i32)> {
             let locs = &source.locations[d].locations;
             assert_eq!(locs.len(), 1);
