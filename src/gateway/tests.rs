@@ -716,3 +716,25 @@ async fn a_source_policy_can_turn_a_named_context_image_into_a_local_directory()
         [("local://test".to_string(), Some(r#"["foo"]"#.into()))]
     );
 }
+
+#[tokio::test]
+async fn no_empty_source_locations_reach_the_daemon() {
+    // BuildKit's Go decoder makes an empty map value nil, and buildkitd dereferences it.
+    let fake = daemon("FROM busybox\nRUN true\n");
+    let solves = fake.solves.clone();
+    run_build(fake, &[])
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let solves = solves.lock().expect("lock");
+    assert!(solves.len() >= 3, "{}", solves.len());
+    for req in solves.iter() {
+        let def = req.definition.as_ref().expect("definition");
+        if let Some(source) = &def.source {
+            assert!(
+                source.locations.values().all(|l| !l.locations.is_empty()),
+                "{:?}",
+                source.locations
+            );
+        }
+    }
+}
