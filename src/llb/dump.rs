@@ -451,7 +451,9 @@ mod tests {
         assert_eq!(ops[4]["terminal"], true);
         assert_eq!(v["sources"][0]["filename"], "Dockerfile");
         let keys: Vec<&String> = ops[1].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["digest", "inputs", "exec", "metadata"]);
+        assert_eq!(keys, ["digest", "inputs", "exec", "metadata", "locations"]);
+        // An op without lines has an empty entry, as in Go's source map.
+        assert_eq!(ops[1]["locations"], json!([]));
     }
 
     #[test]

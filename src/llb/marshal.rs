@@ -15,8 +15,10 @@ use crate::proto::pb;
 /// walks the graph; the last element is a terminal `Op { inputs: [root] }` with no op. Metadata
 /// is keyed by `sha256:…` digest (ops that share a digest have theirs merged); the terminal op's
 /// metadata lists the caps the definition as a whole needs. Source locations are keyed by digest
-/// and written only when `source_info` is given, which becomes `infos[0]`. A scratch root gives
-/// an empty Definition.
+/// and written only when `source_info` is given, which becomes `infos[0]`: as in Go's
+/// `sourceMapCollector`, every op walked has an entry (empty without lines), and each vertex
+/// walked with a digest adds its own location (two FROMs of one image: two). A scratch root
+/// gives an empty Definition.
 pub fn marshal(root: &State, source_info: Option<pb::SourceInfo>) -> pb::Definition {
     marshal_owned(root.clone(), source_info)
 }
@@ -72,7 +74,7 @@ pub fn marshal_owned(root: State, source_info: Option<pb::SourceInfo>) -> pb::De
     if let Some(info) = source_info {
         source.infos.push(info);
         source.locations = (walk.locations.into_iter())
-            .map(|(digest, lines)| (digest, locations(&lines)))
+            .map(|(digest, each)| (digest, locations(&each)))
             .collect();
     }
     pb::Definition {
@@ -131,23 +133,23 @@ fn field_len(s: &str) -> usize {
     1 + prost::encoding::encoded_len_varint(s.len() as u64) + s.len()
 }
 
-fn locations(lines: &[(u32, u32)]) -> pb::Locations {
+/// One location per vertex that had lines, in walk order.
+fn locations(each: &[Vec<(u32, u32)>]) -> pb::Locations {
     let pos = |line: u32| pb::Position {
         line: i32::try_from(line).unwrap_or(i32::MAX),
         character: 0,
     };
-    let ranges = lines
-        .iter()
-        .map(|&(start, end)| pb::Range {
-            start: Some(pos(start)),
-            end: Some(pos(end)),
-        })
-        .collect();
+    let location = |lines: &Vec<(u32, u32)>| pb::Location {
+        source_index: 0,
+        ranges: (lines.iter())
+            .map(|&(start, end)| pb::Range {
+                start: Some(pos(start)),
+                end: Some(pos(end)),
+            })
+            .collect(),
+    };
     pb::Locations {
-        locations: vec![pb::Location {
-            source_index: 0,
-            ranges,
-        }],
+        locations: each.iter().map(location).collect(),
     }
 }
 
@@ -209,7 +211,7 @@ impl From<Arc<Vertex>> for Part {
 struct Walk {
     def: Vec<Vec<u8>>,
     metadata: BTreeMap<String, pb::OpMetadata>,
-    locations: BTreeMap<String, Vec<(u32, u32)>>,
+    locations: BTreeMap<String, Vec<Vec<(u32, u32)>>>,
 }
 
 impl Walk {
@@ -225,9 +227,9 @@ impl Walk {
                 false
             }
         };
+        let each = self.locations.entry(v.digest).or_default();
         if !v.locations.is_empty() {
-            // As in Go, the last vertex walked with this digest decides its lines.
-            self.locations.insert(v.digest, v.locations);
+            each.push(v.locations);
         }
         if first {
             self.def.push(v.bytes);
@@ -448,7 +450,9 @@ mod tests {
         let source = def.source.unwrap();
         assert_eq!(source.infos, [info]);
         let digests: Vec<String> = def.def.iter().map(|b| digest_of(b)).collect();
-        assert_eq!(source.locations.len(), 2);
+        // Every op but the terminal one has an entry; the copy has no lines.
+        assert_eq!(source.locations.len(), 3);
+        assert!(source.locations[&digests[2]].locations.is_empty());
         let lines = |d: &str| -> Vec<(i32, i32, i32)> {
             let locs = &source.locations[d].locations;
             assert_eq!(locs.len(), 1);
@@ -467,6 +471,37 @@ mod tests {
         };
         assert_eq!(lines(&digests[0]), [(1, 1, 0)]);
         assert_eq!(lines(&digests[1]), [(2, 3, 0)]);
+    }
+
+    /// Two vertices with one digest (two FROMs of one image) each add their location, in walk
+    /// order, as Go's sourceMapCollector appends them (a FileOp lists the last action's
+    /// source first, so `b` is walked before `a`).
+    #[test]
+    fn equal_ops_keep_every_location() {
+        let from = |line: u32| {
+            State::image(
+                "docker.io/library/alpine:latest",
+                BTreeMap::new(),
+                OpMeta {
+                    locations: vec![(line, line)],
+                    ..OpMeta::default()
+                },
+            )
+        };
+        let (a, b) = (from(1), from(3));
+        let root = State::scratch().file(
+            FileActions::new()
+                .copy(&a, "/a", "/a", CopyOpts::default())
+                .copy(&b, "/b", "/b", CopyOpts::default()),
+            OpMeta::default(),
+        );
+        let def = marshal(&root, Some(pb::SourceInfo::default()));
+        let image = digest_of(&def.def[0]);
+        let source = def.source.unwrap();
+        let lines: Vec<i32> = (source.locations[&image].locations.iter())
+            .map(|l| l.ranges[0].start.unwrap().line)
+            .collect();
+        assert_eq!(lines, [3, 1]);
     }
 
     #[test]
