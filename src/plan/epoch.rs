@@ -323,6 +323,20 @@ mod plan_tests {
             assert_eq!(p.epoch.unix, None);
             assert_eq!(p.epoch.remote.is_some(), want, "{:?}", opts.main_context);
         }
+        // Once the daemon reported the time, it is the value, written back into the ARG.
+        opts.main_context = Some(MainContext::Git("https://example.com/r.git".into()));
+        opts.source_epoch = Some(Some(1_700_000_101));
+        let p = plan(&ins, df.escape, &opts).unwrap();
+        assert_eq!((p.epoch.unix, p.epoch.remote), (Some(1_700_000_101), None));
+        assert_eq!(
+            p.global_args.value_for_stage("SOURCE_DATE_EPOCH"),
+            Some("1700000101")
+        );
+        // A source without a time drops the arg, as a local context does.
+        opts.source_epoch = Some(None);
+        let p = plan(&ins, df.escape, &opts).unwrap();
+        assert_eq!((p.epoch.unix, p.epoch.remote), (None, None));
+        assert_eq!(p.global_args.value_for_stage("SOURCE_DATE_EPOCH"), None);
     }
 
     #[test]
