@@ -11,8 +11,9 @@
 #   make e2e      only the end-to-end cases (E2E_FRONTEND=builtin checks the harness itself;
 #                 CASES="a b" runs some)
 #   make e2e-current  the suite, build checks, multi-platform and LLB comparison on Docker 28.5
-#   make e2e-buildkit the suite, concurrency, cache round trip, buildx drivers and multi-platform
-#                 on a standalone buildkitd v0.32.2 over mutual TLS (skipped without ../shared)
+#   make e2e-buildkit the suite, concurrency, cache round trip, reproducible images, buildx drivers
+#                 and multi-platform on a standalone buildkitd v0.32.2 over mutual TLS
+#                 (skipped without ../shared)
 #   make e2e-impact `stager impact` predictions checked against real rebuilds
 #   make e2e-load 16 concurrent builds, 8 tenants, 100 cached rebuilds on one daemon
 #   make e2e-image the frontend image holds one static binary and nothing else

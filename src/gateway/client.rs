@@ -190,6 +190,20 @@ impl Client {
         })
     }
 
+    /// What the daemon knows of a source without loading it (`ResolveSourceMeta`, cap
+    /// `source.metaresolver`): a git commit, an HTTP download's Last-Modified.
+    pub async fn resolve_source_meta(
+        &mut self,
+        request: gw::ResolveSourceMetaRequest,
+    ) -> Result<gw::ResolveSourceMetaResponse, Error> {
+        deadline(
+            "ResolveSourceMeta",
+            CALL_TIMEOUT,
+            self.inner.resolve_source_meta(request),
+        )
+        .await
+    }
+
     /// Sends one build-check warning (needs the `gateway.warnings` cap).
     pub async fn warn(&mut self, request: gw::WarnRequest) -> Result<(), Error> {
         deadline("Warn", CALL_TIMEOUT, self.inner.warn(request)).await?;

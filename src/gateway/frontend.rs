@@ -332,12 +332,11 @@ pub(super) async fn build_with(
                 return Err(with_location(e));
             }
         };
-        // 1.26 asks the daemon for that source's commit or Last-Modified time; stager does not
-        // (yet), and building without the time would silently not be reproducible.
-        if let Some(source) = &plan.epoch.remote {
-            return Err(Failure::plain(format!(
-                "SOURCE_DATE_EPOCH from the time of {source} (a git or HTTP source) is not supported by stager; pass the time as a number"
-            )));
+        // SOURCE_DATE_EPOCH from a remote source's time: ask the daemon, then plan with it.
+        if let Some(remote) = plan.epoch.remote.clone() {
+            let time = super::source_meta::epoch(client, daemon, &platform_opts, &remote).await?;
+            platform_opts.source_epoch = Some(time);
+            plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
         }
         // An image that cannot be resolved is reported at the instruction that names it.
         let at_image = |f: Failure, plan: &crate::plan::Plan| match f

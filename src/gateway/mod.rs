@@ -6,7 +6,8 @@
 //! protos; it knows nothing of instructions (it calls the `pipeline`).
 //!
 //! Parts: [`stdio`] (transport), [`client`] (typed calls), [`caps`], [`options`] (attributes ->
-//! `BuildOptions`), [`errors`] (status details), `remote` (a git, HTTP or input main context),
+//! `BuildOptions`), [`errors`] (status details), `remote` (a git, HTTP or input main context), `source_meta` (SOURCE_DATE_EPOCH from a
+//! remote source's time),
 //! [`frontend`] (the build sequence).
 
 pub mod caps;
@@ -23,6 +24,9 @@ mod remote;
 mod remote_tests;
 mod resources;
 mod result;
+mod source_meta;
+#[cfg(test)]
+mod source_meta_tests;
 pub mod stdio;
 #[cfg(test)]
 mod tests;

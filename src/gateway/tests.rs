@@ -43,6 +43,10 @@ pub(super) struct FakeDaemon {
     pub(super) dockerignore: Option<Vec<u8>>,
     /// The ResolveImageConfig calls received.
     pub(super) resolves: Arc<Mutex<Vec<gw::ResolveImageConfigRequest>>>,
+    /// The `ResolveSourceMeta` answer (its `source` is filled from the request).
+    pub(super) source_meta: gw::ResolveSourceMetaResponse,
+    /// The `ResolveSourceMeta` calls received.
+    pub(super) source_meta_requests: Arc<Mutex<Vec<gw::ResolveSourceMetaRequest>>>,
 }
 
 /// A ReadFile call: ref, path and range length.
@@ -200,6 +204,20 @@ impl LlbBridge for FakeDaemon {
     ) -> Result<Response<gw::InputsResponse>, Status> {
         Ok(Response::new(gw::InputsResponse {
             definitions: self.inputs.clone().into_iter().collect(),
+        }))
+    }
+
+    async fn resolve_source_meta(
+        &self,
+        request: Request<gw::ResolveSourceMetaRequest>,
+    ) -> Result<Response<gw::ResolveSourceMetaResponse>, Status> {
+        let request = request.into_inner();
+        let source = request.source.clone();
+        let mut calls = (self.source_meta_requests.lock()).map_err(|_| Status::internal("lock"))?;
+        calls.push(request);
+        Ok(Response::new(gw::ResolveSourceMetaResponse {
+            source,
+            ..self.source_meta.clone()
         }))
     }
 
