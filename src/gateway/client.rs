@@ -16,6 +16,7 @@ use crate::proto::pb;
 
 use super::Error;
 use super::caps::Caps;
+use super::stats;
 
 /// Largest message either side accepts (BuildKit's own limit).
 const MAX_MESSAGE: usize = 16 << 20;
@@ -28,12 +29,17 @@ const PING_TIMEOUT: Duration = Duration::from_secs(15);
 const CALL_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Awaits `call`, failing with a timeout error after `limit`.
+/// With `STAGER_STATS`, the call is timed as a step about `about` (a file, an image; or "").
 async fn deadline<T>(
     name: &'static str,
+    about: &str,
     limit: Duration,
     call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
 ) -> Result<T, Error> {
-    match tokio::time::timeout(limit, call).await {
+    let span = stats::span_about(name, || about.to_string());
+    let answer = tokio::time::timeout(limit, call).await;
+    span.end();
+    match answer {
         Ok(Ok(response)) => Ok(response.into_inner()),
         Ok(Err(status)) => Err(Error::rpc(name, status)),
         Err(_) => Err(Error::rpc(
@@ -84,7 +90,13 @@ impl Client {
 
     /// Calls `Ping` and keeps caps and workers.
     pub async fn ping(&mut self) -> Result<Daemon, Error> {
-        let pong = deadline("Ping", PING_TIMEOUT, self.inner.ping(gw::PingRequest {})).await?;
+        let pong = deadline(
+            "Ping",
+            "",
+            PING_TIMEOUT,
+            self.inner.ping(gw::PingRequest {}),
+        )
+        .await?;
         Ok(Daemon {
             api_caps: Caps::from_api(&pong.frontend_api_caps),
             llb_caps: Caps::from_api(&pong.llb_caps),
@@ -103,7 +115,7 @@ impl Client {
             allow_result_array_ref: true,
             ..request
         };
-        let response = deadline("Solve", CALL_TIMEOUT, self.inner.solve(request)).await?;
+        let response = deadline("Solve", "", CALL_TIMEOUT, self.inner.solve(request)).await?;
         match response.result {
             Some(result) => Ok(result),
             None => Ok(gw::Result {
@@ -117,6 +129,7 @@ impl Client {
     pub async fn inputs(&mut self) -> Result<BTreeMap<String, pb::Definition>, Error> {
         let response = deadline(
             "Inputs",
+            "",
             CALL_TIMEOUT,
             self.inner.inputs(gw::InputsRequest {}),
         )
@@ -150,7 +163,14 @@ impl Client {
             file_path: path.to_string(),
             range: None,
         };
-        match deadline("ReadFile", CALL_TIMEOUT, self.inner.read_file(request)).await {
+        match deadline(
+            "ReadFile",
+            path,
+            CALL_TIMEOUT,
+            self.inner.read_file(request),
+        )
+        .await
+        {
             Ok(response) => Ok(Some(response.data)),
             Err(Error::Rpc { status, .. }) if is_not_found(&status) => Ok(None),
             Err(e) => Err(e),
@@ -169,7 +189,13 @@ impl Client {
             file_path: path.to_string(),
             range: Some(gw::FileRange { offset: 0, length }),
         };
-        let response = deadline("ReadFile", CALL_TIMEOUT, self.inner.read_file(request)).await?;
+        let response = deadline(
+            "ReadFile",
+            path,
+            CALL_TIMEOUT,
+            self.inner.read_file(request),
+        )
+        .await?;
         Ok(response.data)
     }
 
@@ -178,8 +204,10 @@ impl Client {
         &mut self,
         request: gw::ResolveImageConfigRequest,
     ) -> Result<ResolvedImage, Error> {
+        let about = request.r#ref.clone();
         let response = deadline(
             "ResolveImageConfig",
+            &about,
             CALL_TIMEOUT,
             self.inner.resolve_image_config(request),
         )
@@ -192,31 +220,37 @@ impl Client {
 
     /// Sends one build-check warning (needs the `gateway.warnings` cap).
     pub async fn warn(&mut self, request: gw::WarnRequest) -> Result<(), Error> {
-        deadline("Warn", CALL_TIMEOUT, self.inner.warn(request)).await?;
+        deadline("Warn", "", CALL_TIMEOUT, self.inner.warn(request)).await?;
         Ok(())
     }
 
     /// Returns the build result. Nothing may be called afterwards.
     pub async fn return_result(mut self, result: gw::Result) -> Result<(), Error> {
-        self.inner
+        let span = stats::span("Return");
+        let answer = self
+            .inner
             .r#return(gw::ReturnRequest {
                 result: Some(result),
                 error: None,
             })
-            .await
-            .map_err(|s| Error::rpc("Return", s))?;
+            .await;
+        span.end();
+        answer.map_err(|s| Error::rpc("Return", s))?;
         Ok(())
     }
 
     /// Returns a build error. Nothing may be called afterwards.
     pub async fn return_error(mut self, status: Status) -> Result<(), Error> {
-        self.inner
+        let span = stats::span("Return");
+        let answer = self
+            .inner
             .r#return(gw::ReturnRequest {
                 result: None,
                 error: Some(status),
             })
-            .await
-            .map_err(|s| Error::rpc("Return", s))?;
+            .await;
+        span.end();
+        answer.map_err(|s| Error::rpc("Return", s))?;
         Ok(())
     }
 }

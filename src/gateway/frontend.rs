@@ -16,14 +16,15 @@ use super::client::{Client, Daemon};
 use super::errors::{self, SourceLocation};
 use super::options::{GatewayOptions, attrs_from_env};
 use super::result::{Solved, assemble_result};
+use super::stats;
 use super::stdio;
 
-/// Runs the frontend over stdio, then exits the process.
+/// Runs the frontend over stdio, then exits the process; `started` is the start of `main`.
 ///
 /// It exits without dropping the runtime: tokio's stdin reader thread is blocked in `read`,
 /// dropping the runtime would wait for it, and BuildKit waits for the exit.
-pub fn serve() -> ! {
-    let start = std::time::Instant::now();
+pub fn serve(started: std::time::Instant) -> ! {
+    stats::init(started);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -35,32 +36,15 @@ pub fn serve() -> ! {
         }
     };
     let code = runtime.block_on(run());
-    report_stats(start);
+    stats::report();
     std::process::exit(code)
 }
 
-/// With `STAGER_STATS=<tag>` in the frontend's environment (an `ENV` in the frontend image), one
-/// line with the peak resident set size and the wall time goes to stderr at exit, which BuildKit
-/// sends to the daemon's log: the load test (tests/e2e/load) reads it for memory per build.
-fn report_stats(start: std::time::Instant) {
-    let Some(tag) = std::env::var_os("STAGER_STATS") else {
-        return;
-    };
-    // VmHWM is the kernel's peak RSS of this process, the figure getrusage's ru_maxrss gives.
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let peak = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .map_or_else(|| "unknown".to_string(), |v| v.split_whitespace().collect());
-    eprintln!(
-        "stager-stats tag={} peak_rss={peak} wall_ms={}",
-        tag.to_string_lossy(),
-        start.elapsed().as_millis()
-    );
-}
-
 async fn run() -> i32 {
-    let channel = match stdio::connect().await {
+    let span = stats::span("connect");
+    let connected = stdio::connect().await;
+    span.end();
+    let channel = match connected {
         Ok(c) => c,
         Err(e) => {
             eprintln!("stager: {}", super::Error::from(e));
@@ -225,7 +209,9 @@ pub(super) async fn build_with(
         )));
     }
     let dockerfile_source = super::remote::init(client, daemon, &mut opts).await?;
+    let span = stats::span("load-dockerfile");
     let loaded = load_dockerfile(client, &opts, dockerfile_source.as_ref()).await?;
+    span.end();
     if opts.cmdline.is_none() {
         if let Some(syntax) = opts.syntax_arg.clone() {
             return forward(client, &opts, &syntax).await;
@@ -280,50 +266,77 @@ pub(super) async fn build_with(
             "unsupported frontend capability {cap}: stager does not implement it yet"
         )));
     }
-    let mut build_opts = opts.build.clone();
-    super::contexts::load(client, daemon, &opts, &mut build_opts).await?;
-    // A remote context has no client directory to filter: no patterns apply.
-    let ignore = match loaded.dockerignore {
-        _ if opts.build.main_context.is_some() => None,
-        Some(bytes) => Some(bytes),
-        None => load_context_dockerignore(client, &opts).await?,
-    };
-    if let Some(bytes) = ignore {
-        build_opts.excludes = pipeline::dockerignore_patterns(&bytes);
-        pipeline::validate_dockerignore(&build_opts.excludes).map_err(Failure::plain)?;
-    }
-
-    let with_location = |e: pipeline::Error| {
-        Failure::located_in(e, &build_opts.filename, &loaded.bytes, &loaded.definition)
-    };
-    let source_info = pb::SourceInfo {
-        filename: build_opts.filename.clone(),
-        data: loaded.bytes.clone(),
-        definition: Some(loaded.definition.clone()),
-        language: "Dockerfile".into(),
-    };
-    let parsed = match pipeline::parse(&loaded.bytes) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            // Warnings found before the error are still reported, as in 1.26.
-            let checks = super::lint::BuildChecks::before_parse_error(&loaded.bytes, &build_opts);
-            let _ = checks.finish(client, daemon, &source_info).await;
-            return Err(with_location(e));
-        }
-    };
-    let mut checks =
-        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
-    let platforms = if opts.platforms.is_empty() {
+    let platforms: Vec<Option<Platform>> = if opts.platforms.is_empty() {
         vec![None]
     } else {
         opts.platforms.iter().cloned().map(Some).collect()
     };
+    // The files conversion needs besides the Dockerfile (the main context's `.dockerignore`,
+    // the named contexts' inputs and `.dockerignore`s) are read while the first platform's
+    // base images resolve: each is a round trip (the `.dockerignore` one to the client), and
+    // neither needs the other. The official frontend does them one after the other. Their
+    // errors still come first, as when they were read first.
+    let context_files = load_context_files(client.clone(), daemon, &opts, &loaded);
+    let span = stats::span("parse");
+    let parsed = pipeline::parse(&loaded.bytes);
+    span.end();
+    let (build_opts, parsed, mut first) = match parsed {
+        Ok(parsed) => {
+            let mut platform_opts = opts.build.clone();
+            platform_opts.target_platform = platforms.first().cloned().flatten();
+            let span = stats::span("plan");
+            let plan = pipeline::plan(&parsed, &platform_opts);
+            span.end();
+            let images = match &plan {
+                Ok(plan) if plan.epoch.remote.is_none() => plan.base_images(),
+                _ => Vec::new(),
+            };
+            let resolving = async {
+                if images.is_empty() {
+                    return None;
+                }
+                Some(resolve_images(client, &images, &platform_opts).await)
+            };
+            let (build_opts, bases) = futures::future::join(context_files, resolving).await;
+            (build_opts?, parsed, Some((plan, bases)))
+        }
+        Err(e) => {
+            let build_opts = context_files.await?;
+            // Warnings found before the error are still reported, as in 1.26.
+            let checks = super::lint::BuildChecks::before_parse_error(&loaded.bytes, &build_opts);
+            let _ = checks
+                .finish(client, daemon, &source_info(&build_opts, &loaded))
+                .await;
+            return Err(Failure::located_in(
+                e,
+                &build_opts.filename,
+                &loaded.bytes,
+                &loaded.definition,
+            ));
+        }
+    };
+
+    let with_location = |e: pipeline::Error| {
+        Failure::located_in(e, &build_opts.filename, &loaded.bytes, &loaded.definition)
+    };
+    let source_info = source_info(&build_opts, &loaded);
+    let mut checks =
+        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
     // One conversion and one (lazy) Solve per platform, as the official frontend does.
     let mut solved = Vec::new();
     for platform in platforms {
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
-        let mut plan = match pipeline::plan(&parsed, &platform_opts) {
+        let (plan, first_bases) = match first.take() {
+            Some((plan, bases)) => (plan, bases),
+            None => {
+                let span = stats::span("plan");
+                let plan = pipeline::plan(&parsed, &platform_opts);
+                span.end();
+                (plan, None)
+            }
+        };
+        let mut plan = match plan {
             Ok(plan) => plan,
             Err(e) => {
                 if let Some(checks) = checks.take() {
@@ -360,9 +373,11 @@ pub(super) async fn build_with(
             },
             _ => f,
         };
-        let mut bases = resolve_images(client, &plan.base_images(), &platform_opts)
-            .await
-            .map_err(|f| at_image(f, &plan))?;
+        let bases = match first_bases {
+            Some(bases) => bases,
+            None => resolve_images(client, &plan.base_images(), &platform_opts).await,
+        };
+        let mut bases = bases.map_err(|f| at_image(f, &plan))?;
         // Base images' ONBUILD triggers may read stages the target does not: plan again with
         // them, as BuildKit resolves again when triggers bring new dependencies. Each round
         // adds unreached stages, so it ends.
@@ -389,13 +404,11 @@ pub(super) async fn build_with(
         };
         // Checks run for the first platform only, as in the official frontend.
         let sink = checks.as_ref().map(|c| &c.sink);
-        let converted = match crate::convert::convert_checked(
-            &plan,
-            parsed.dockerfile.escape,
-            &bases,
-            &ctx,
-            sink,
-        ) {
+        let span = stats::span("convert");
+        let converted =
+            crate::convert::convert_checked(&plan, parsed.dockerfile.escape, &bases, &ctx, sink);
+        span.end();
+        let converted = match converted {
             Ok(converted) => converted,
             Err(e) => {
                 // The findings before the failing instruction still go out as warnings.
@@ -556,7 +569,15 @@ async fn load_dockerfile(
         None => llb::marshal(&llb::State::local(local, attrs, meta), None),
     };
     let reference = client.solve_ref(definition.clone()).await?;
-    let mut bytes = client.read_file(&reference, &filename).await?;
+    // Both files come from the one solved ref: read them at once.
+    let ignore_name = format!("{filename}.dockerignore");
+    let mut ignore_client = client.clone();
+    let (bytes, dockerignore) = futures::future::join(
+        client.read_file(&reference, &filename),
+        ignore_client.read_file(&reference, &ignore_name),
+    )
+    .await;
+    let mut bytes = bytes?;
     if bytes.is_none()
         && let Some(lower) = &lowercase_fallback
     {
@@ -567,14 +588,47 @@ async fn load_dockerfile(
             "failed to read dockerfile: open {filename}: no such file or directory"
         ))
     })?;
-    let dockerignore = client
-        .read_file(&reference, &format!("{filename}.dockerignore"))
-        .await?;
+    let dockerignore = dockerignore?;
     Ok(Loaded {
         bytes,
         dockerignore,
         definition,
     })
+}
+
+/// The build options with what conversion reads besides the Dockerfile: the named contexts'
+/// inputs and `.dockerignore`s, and the main context's `.dockerignore` patterns.
+async fn load_context_files(
+    mut client: Client,
+    daemon: &Daemon,
+    opts: &GatewayOptions,
+    loaded: &Loaded,
+) -> Result<crate::options::BuildOptions, Failure> {
+    let mut build_opts = opts.build.clone();
+    super::contexts::load(&mut client, daemon, opts, &mut build_opts).await?;
+    // A remote context has no client directory to filter: no patterns apply.
+    let span = stats::span("load-dockerignore");
+    let ignore = match &loaded.dockerignore {
+        _ if opts.build.main_context.is_some() => None,
+        Some(bytes) => Some(bytes.clone()),
+        None => load_context_dockerignore(&mut client, opts).await?,
+    };
+    span.end();
+    if let Some(bytes) = ignore {
+        build_opts.excludes = pipeline::dockerignore_patterns(&bytes);
+        pipeline::validate_dockerignore(&build_opts.excludes).map_err(Failure::plain)?;
+    }
+    Ok(build_opts)
+}
+
+/// The Dockerfile as build-check warnings and source locations name it.
+fn source_info(build_opts: &crate::options::BuildOptions, loaded: &Loaded) -> pb::SourceInfo {
+    pb::SourceInfo {
+        filename: build_opts.filename.clone(),
+        data: loaded.bytes.clone(),
+        definition: Some(loaded.definition.clone()),
+        language: "Dockerfile".into(),
+    }
 }
 
 async fn load_context_dockerignore(

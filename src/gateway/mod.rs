@@ -23,6 +23,7 @@ mod remote;
 mod remote_tests;
 mod resources;
 mod result;
+pub mod stats;
 pub mod stdio;
 #[cfg(test)]
 mod tests;
