@@ -23,6 +23,8 @@ mod remote;
 mod remote_tests;
 mod resources;
 mod result;
+#[cfg(test)]
+mod round_trip_tests;
 pub mod stats;
 pub mod stdio;
 #[cfg(test)]
