@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::transport::Channel;
@@ -67,6 +68,8 @@ pub struct Daemon {
 #[derive(Clone)]
 pub struct Client {
     inner: LlbBridgeClient<Channel>,
+    /// The frontend inputs, when asked for together with `Ping` (they never change).
+    inputs: Option<Arc<BTreeMap<String, pb::Definition>>>,
 }
 
 /// A base image as `ResolveImageConfig` answered.
@@ -85,7 +88,21 @@ impl Client {
             inner: LlbBridgeClient::new(channel)
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
+            inputs: None,
         }
+    }
+
+    /// [`Client::ping`], with the frontend inputs asked for at the same time: every local
+    /// build reads them next, and the round trip then overlaps Ping's. A daemon without the
+    /// `Inputs` call just answers with an error, and [`Client::inputs`] asks again if called.
+    pub async fn ping_and_inputs(&mut self) -> Result<Daemon, Error> {
+        let mut asker = self.clone();
+        let (daemon, inputs) = futures::future::join(self.ping(), asker.inputs()).await;
+        let daemon = daemon?;
+        if daemon.api_caps.has("frontend.inputs") {
+            self.inputs = inputs.ok().map(Arc::new);
+        }
+        Ok(daemon)
     }
 
     /// Calls `Ping` and keeps caps and workers.
@@ -127,6 +144,9 @@ impl Client {
 
     /// The frontend inputs (`Inputs`, cap `frontend.inputs`): definitions by name.
     pub async fn inputs(&mut self) -> Result<BTreeMap<String, pb::Definition>, Error> {
+        if let Some(inputs) = &self.inputs {
+            return Ok(inputs.as_ref().clone());
+        }
         let response = deadline(
             "Inputs",
             "",

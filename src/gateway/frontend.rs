@@ -52,7 +52,7 @@ async fn run() -> i32 {
         }
     };
     let mut client = Client::new(channel);
-    let daemon = match client.ping().await {
+    let daemon = match client.ping_and_inputs().await {
         Ok(d) => d,
         Err(e) => {
             eprintln!("stager: {e}");

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use super::tests::{Together, daemon, failing_build, run_build};
+use super::frontend::build_with;
+use super::tests::{Together, attrs, connect, daemon, failing_build, run_build};
 
 fn together(calls: &[&'static str]) -> Option<Arc<Together>> {
     Some(Arc::new(Together {
@@ -59,4 +60,25 @@ async fn a_bad_dockerignore_is_reported_before_a_failed_image_resolution() {
     };
     let failure = failing_build(fake, &[]).await;
     assert_eq!(failure.message, "syntax error in pattern");
+}
+
+#[tokio::test]
+async fn inputs_are_asked_for_with_ping_and_not_again() {
+    let fake = super::tests::FakeDaemon {
+        // An input the build does not use: the daemon announces `frontend.inputs`.
+        inputs: [("unused".to_string(), Default::default())].into(),
+        together: together(&["Ping", "Inputs"]),
+        ..daemon("FROM busybox\nRUN true\n")
+    };
+    let mut client = connect(fake).await;
+    let pong = client.ping_and_inputs().await.expect("ping");
+    // A second Inputs call would wait for a partner that never comes, and fail.
+    build_with(
+        &mut client,
+        &pong,
+        attrs(&[("cmdline", "x")]),
+        String::new(),
+    )
+    .await
+    .unwrap_or_else(|f| panic!("build failed: {}", f.message));
 }

@@ -185,6 +185,7 @@ impl LlbBridge for FakeDaemon {
         &self,
         _: Request<gw::PingRequest>,
     ) -> Result<Response<gw::PongResponse>, Status> {
+        self.meet("Ping").await?;
         let cap = |id: &str| ApiCap {
             id: id.into(),
             enabled: true,
@@ -228,6 +229,7 @@ impl LlbBridge for FakeDaemon {
         &self,
         _: Request<gw::InputsRequest>,
     ) -> Result<Response<gw::InputsResponse>, Status> {
+        self.meet("Inputs").await?;
         Ok(Response::new(gw::InputsResponse {
             definitions: self.inputs.clone().into_iter().collect(),
         }))
