@@ -255,12 +255,11 @@ def breakdown(daemon: Daemon, tmp: Path, stats_ref: str) -> tuple[list[str], flo
     for _, _, text in lines:
         seen: dict[str, int] = {}
         for m in STEP.finditer(text):
-            name = m.group(1)
-            # Several calls of one RPC in one run (ReadFile, Solve) are told apart by their order.
+            name = m.group(1) + (f"[{m.group(2)}]" if m.group(2) else "")
+            # Several calls of one RPC about the same thing in one run (Solve) are told apart
+            # by their order.
             seen[name] = seen.get(name, 0) + 1
-            key = name if seen[name] == 1 else f"{name}#{seen[name]}"
-            if m.group(2):
-                key += f"[{m.group(2)}]"
+            key = name if seen[name] == 1 else f"{name} #{seen[name]}"
             if key not in steps:
                 order.append(key)
             steps.setdefault(key, []).append((float(m.group(3)), float(m.group(4))))
