@@ -9,6 +9,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt as _;
+use futures::future::{BoxFuture, Shared};
+
 use tonic::transport::Channel;
 
 use crate::proto::google::rpc::Status;
@@ -64,6 +67,44 @@ pub struct Daemon {
     pub worker_platforms: Vec<pb::Platform>,
 }
 
+/// The answer to `Ping`, asked for at once and awaited only where caps or workers are needed.
+///
+/// A daemon may take long to answer: Docker 20.10's BuildKit probes its emulators on every
+/// Ping (about 12 ms), while the Dockerfile can be read and its base images resolved without
+/// knowing the caps, as the official frontend, which reads the build platform from the
+/// environment (`BUILDKIT_WORKERS`), also does.
+#[derive(Clone)]
+pub struct PendingDaemon {
+    answer: Shared<BoxFuture<'static, Result<Daemon, String>>>,
+}
+
+impl PendingDaemon {
+    /// Sends `Ping` now, on its own task, so that it is under way while the caller awaits
+    /// other calls.
+    pub fn start(client: &Client) -> PendingDaemon {
+        let mut pinger = client.clone();
+        let task = tokio::spawn(async move { pinger.ping().await.map_err(|e| e.to_string()) });
+        let answer = async move {
+            (task.await).unwrap_or_else(|e| Err(format!("Ping did not finish: {e}")))
+        };
+        PendingDaemon {
+            answer: answer.boxed().shared(),
+        }
+    }
+
+    /// A daemon whose answer is known.
+    pub fn ready(daemon: Daemon) -> PendingDaemon {
+        PendingDaemon {
+            answer: futures::future::ready(Ok(daemon)).boxed().shared(),
+        }
+    }
+
+    /// The answer, waiting for it if need be; the error is Ping's, as a message.
+    pub async fn get(&self) -> Result<Daemon, String> {
+        self.answer.clone().await
+    }
+}
+
 /// A connected gateway client.
 #[derive(Clone)]
 pub struct Client {
@@ -92,17 +133,15 @@ impl Client {
         }
     }
 
-    /// [`Client::ping`], with the frontend inputs asked for at the same time: every local
-    /// build reads them next, and the round trip then overlaps Ping's. A daemon without the
-    /// `Inputs` call just answers with an error, and [`Client::inputs`] asks again if called.
-    pub async fn ping_and_inputs(&mut self) -> Result<Daemon, Error> {
-        let mut asker = self.clone();
-        let (daemon, inputs) = futures::future::join(self.ping(), asker.inputs()).await;
-        let daemon = daemon?;
-        if daemon.api_caps.has("frontend.inputs") {
-            self.inputs = inputs.ok().map(Arc::new);
-        }
-        Ok(daemon)
+    /// Asks for the frontend inputs once and keeps them (they never change); a daemon without
+    /// the `Inputs` call answers with an error, and then nothing is kept.
+    pub async fn prefetch_inputs(&mut self) {
+        self.inputs = self.inputs().await.ok().map(Arc::new);
+    }
+
+    /// Whether [`Client::prefetch_inputs`] got an answer: the daemon has `frontend.inputs`.
+    pub fn has_inputs(&self) -> bool {
+        self.inputs.is_some()
     }
 
     /// Calls `Ping` and keeps caps and workers.

@@ -12,7 +12,7 @@ use crate::pipeline::{self, BaseImage, ConvertContext};
 use crate::proto::moby::buildkit::v1::frontend::{self as gw, ResolveImageConfigRequest};
 use crate::proto::pb;
 
-use super::client::{Client, Daemon};
+use super::client::{Client, Daemon, PendingDaemon};
 use super::errors::{self, SourceLocation};
 use super::options::{GatewayOptions, attrs_from_env};
 use super::result::{Solved, assemble_result};
@@ -52,13 +52,10 @@ async fn run() -> i32 {
         }
     };
     let mut client = Client::new(channel);
-    let daemon = match client.ping_and_inputs().await {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("stager: {e}");
-            return 1;
-        }
-    };
+    // Ping goes out first; its answer is awaited where caps are needed. The inputs, which
+    // decide where the Dockerfile comes from, are asked for meanwhile.
+    let daemon = PendingDaemon::start(&client);
+    client.prefetch_inputs().await;
     let outcome = build(&mut client, &daemon).await;
     let returned = match outcome {
         Ok(result) => with_deadline(client.return_result(result))
@@ -173,30 +170,57 @@ impl From<super::Error> for Failure {
     }
 }
 
-async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failure> {
+async fn build(client: &mut Client, daemon: &PendingDaemon) -> Result<gw::Result, Failure> {
     let attrs = attrs_from_env(std::env::vars());
     let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
-    build_with(client, daemon, attrs, session).await
+    let workers = std::env::var("BUILDKIT_WORKERS").ok();
+    let platform = workers
+        .as_deref()
+        .and_then(super::options::first_worker_platform);
+    build_pending(client, daemon, attrs, session, platform).await
 }
 
-/// The build, given the frontend attributes and the session (the environment, when serving).
+/// The build, given the frontend attributes and the session, with Ping answered (tests).
+#[cfg(test)]
 pub(super) async fn build_with(
     client: &mut Client,
     daemon: &Daemon,
     attrs: BTreeMap<String, String>,
     session: String,
 ) -> Result<gw::Result, Failure> {
-    let build_platform = daemon
-        .worker_platforms
-        .first()
-        .map(|p| {
-            Platform::new(
-                &p.os,
-                &p.architecture,
-                (!p.variant.is_empty()).then_some(p.variant.as_str()),
-            )
-        })
-        .unwrap_or_else(Platform::host);
+    let daemon = PendingDaemon::ready(daemon.clone());
+    build_pending(client, &daemon, attrs, session, None).await
+}
+
+/// The daemon's answer to Ping, or the error that it did not answer.
+pub(super) async fn answered(daemon: &PendingDaemon) -> Result<Daemon, Failure> {
+    daemon.get().await.map_err(Failure::plain)
+}
+
+/// [`build_with`] while Ping may be under way; `build_platform` is the first worker's first
+/// platform when the environment names it (else Ping's answer is awaited for it).
+pub(super) async fn build_pending(
+    client: &mut Client,
+    daemon: &PendingDaemon,
+    attrs: BTreeMap<String, String>,
+    session: String,
+    build_platform: Option<Platform>,
+) -> Result<gw::Result, Failure> {
+    let build_platform = match build_platform {
+        Some(platform) => platform,
+        None => answered(daemon)
+            .await?
+            .worker_platforms
+            .first()
+            .map(|p| {
+                Platform::new(
+                    &p.os,
+                    &p.architecture,
+                    (!p.variant.is_empty()).then_some(p.variant.as_str()),
+                )
+            })
+            .unwrap_or_else(Platform::host),
+    };
     let mut opts = GatewayOptions::from_attrs(attrs, build_platform, session)
         .map_err(|e| Failure::plain(e.to_string()))?;
 
@@ -304,9 +328,10 @@ pub(super) async fn build_with(
             let build_opts = context_files.await?;
             // Warnings found before the error are still reported, as in 1.26.
             let checks = super::lint::BuildChecks::before_parse_error(&loaded.bytes, &build_opts);
-            let _ = checks
-                .finish(client, daemon, &source_info(&build_opts, &loaded))
-                .await;
+            if let Ok(daemon) = answered(daemon).await {
+                let source = source_info(&build_opts, &loaded);
+                let _ = checks.finish(client, &daemon, &source).await;
+            }
             return Err(Failure::located_in(
                 e,
                 &build_opts.filename,
@@ -339,8 +364,10 @@ pub(super) async fn build_with(
         let mut plan = match plan {
             Ok(plan) => plan,
             Err(e) => {
-                if let Some(checks) = checks.take() {
-                    let _ = checks.finish(client, daemon, &source_info).await;
+                if let Some(checks) = checks.take()
+                    && let Ok(daemon) = answered(daemon).await
+                {
+                    let _ = checks.finish(client, &daemon, &source_info).await;
                 }
                 return Err(with_location(e));
             }
@@ -397,9 +424,11 @@ pub(super) async fn build_with(
                 .await
                 .map_err(|f| at_image(f, &plan))?;
         }
+        // Conversion is the first step that needs the daemon's caps.
+        let pong = answered(daemon).await?;
         let ctx = ConvertContext {
             options: &platform_opts,
-            llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),
+            llb_caps: pong.llb_caps.ids().map(str::to_string).collect(),
             source_info: Some(source_info.clone()),
         };
         // Checks run for the first platform only, as in the official frontend.
@@ -412,14 +441,16 @@ pub(super) async fn build_with(
             Ok(converted) => converted,
             Err(e) => {
                 // The findings before the failing instruction still go out as warnings.
-                if let Some(checks) = checks.take() {
-                    let _ = checks.finish(client, daemon, &source_info).await;
+                if let Some(checks) = checks.take()
+                    && let Ok(daemon) = answered(daemon).await
+                {
+                    let _ = checks.finish(client, &daemon, &source_info).await;
                 }
                 return Err(with_location(e.into()));
             }
         };
         if let Some(checks) = checks.take() {
-            checks.finish(client, daemon, &source_info).await?;
+            checks.finish(client, &pong, &source_info).await?;
         }
         if convert_only {
             let json = crate::llb::protojson::convertllb_json(&converted.definition);
@@ -600,7 +631,7 @@ async fn load_dockerfile(
 /// inputs and `.dockerignore`s, and the main context's `.dockerignore` patterns.
 async fn load_context_files(
     mut client: Client,
-    daemon: &Daemon,
+    daemon: &PendingDaemon,
     opts: &GatewayOptions,
     loaded: &Loaded,
 ) -> Result<crate::options::BuildOptions, Failure> {

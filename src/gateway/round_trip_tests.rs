@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
-use super::frontend::build_with;
+use super::client::PendingDaemon;
+use super::frontend::{build_pending, build_with};
+use super::options::first_worker_platform;
 use super::tests::{Together, attrs, connect, daemon, failing_build, run_build};
+use crate::image::Platform;
 
 fn together(calls: &[&'static str]) -> Option<Arc<Together>> {
     Some(Arc::new(Together {
@@ -63,7 +66,7 @@ async fn a_bad_dockerignore_is_reported_before_a_failed_image_resolution() {
 }
 
 #[tokio::test]
-async fn inputs_are_asked_for_with_ping_and_not_again() {
+async fn inputs_are_asked_for_while_ping_is_under_way_and_not_again() {
     let fake = super::tests::FakeDaemon {
         // An input the build does not use: the daemon announces `frontend.inputs`.
         inputs: [("unused".to_string(), Default::default())].into(),
@@ -71,8 +74,11 @@ async fn inputs_are_asked_for_with_ping_and_not_again() {
         ..daemon("FROM busybox\nRUN true\n")
     };
     let mut client = connect(fake).await;
-    let pong = client.ping_and_inputs().await.expect("ping");
+    let pending = PendingDaemon::start(&client);
+    client.prefetch_inputs().await;
+    assert!(client.has_inputs());
     // A second Inputs call would wait for a partner that never comes, and fail.
+    let pong = pending.get().await.expect("ping");
     build_with(
         &mut client,
         &pong,
@@ -81,4 +87,44 @@ async fn inputs_are_asked_for_with_ping_and_not_again() {
     )
     .await
     .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+}
+
+#[tokio::test]
+async fn base_images_resolve_while_ping_is_under_way() {
+    let fake = super::tests::FakeDaemon {
+        together: together(&["Ping", "ResolveImageConfig"]),
+        ..daemon("FROM busybox\nRUN true\n")
+    };
+    let mut client = connect(fake).await;
+    let pending = PendingDaemon::start(&client);
+    client.prefetch_inputs().await;
+    let amd64 = Some(Platform::new("linux", "amd64", None));
+    build_pending(
+        &mut client,
+        &pending,
+        attrs(&[("cmdline", "x")]),
+        String::new(),
+        amd64,
+    )
+    .await
+    .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+}
+
+#[test]
+fn the_build_platform_is_the_first_worker_s_first() {
+    // BuildKit's []client.WorkerInfo as json.Marshal writes it (no json tags on the struct).
+    let workers = r#"[{"ID":"w1","Labels":{"org.mobyproject.buildkit.worker.executor":"oci"},
+        "Platforms":[{"architecture":"arm64","os":"linux","variant":"v8"},
+                     {"architecture":"amd64","os":"linux"}]},
+        {"ID":"w2","Labels":{},"Platforms":[{"architecture":"amd64","os":"linux"}]}]"#;
+    assert_eq!(
+        first_worker_platform(workers),
+        Some(Platform::new("linux", "arm64", Some("v8")))
+    );
+    assert_eq!(first_worker_platform("[]"), None);
+    assert_eq!(
+        first_worker_platform(r#"[{"ID":"w","Platforms":null}]"#),
+        None
+    );
+    assert_eq!(first_worker_platform("not json"), None);
 }

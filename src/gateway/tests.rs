@@ -56,9 +56,7 @@ pub(super) struct Together {
 
 impl FakeDaemon {
     async fn meet(&self, call: &str) -> Result<(), Status> {
-        let Some(together) =
-            (self.together.as_ref()).filter(|t| t.calls.iter().any(|c| *c == call))
-        else {
+        let Some(together) = (self.together.as_ref()).filter(|t| t.calls.contains(&call)) else {
             return Ok(());
         };
         let wait = together.barrier.wait();
