@@ -25,7 +25,8 @@ Environment: IMAGE (myorg/frontend), DOCKER (/usr/bin/docker), OFFICIAL
 (official/dockerfile:1.26.0), SHARED (<repo>/../shared), RUNS (rounds, default 15), DAEMONS
 (docker,buildkitd), BUILDKITD_ROOT (/opt/stager-buildkitd), BUILDKITD_NAME (a), BUILDKITD_PORT
 (18601), REGISTRY_ADDR (127.0.0.1:5000), BENCH_TAG_PREFIX (stager-bench), DOCKERD_LOG (the
-20.10 daemon's log; found from its pid when unset).
+20.10 daemon's log; found from its pid when unset), BASELINE (another stager image, e.g. the
+parent commit's, interleaved as a fourth side: the "was" figure).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ CONTEXT = REPO / "examples" / "multistage"
 STATS_TAG = f"bench-{os.getpid()}"
 ENV = dict(os.environ, DOCKER_BUILDKIT="1")
 TARGET = 0.75
+BASELINE = os.environ.get("BASELINE", "")
 
 STATS_LINE = re.compile(rb"stager-stats tag=(\S+) peak_rss=(\d+)kB wall_ms=(\d+)(?: steps=(\S+))?")
 STEP = re.compile(r"([A-Za-z-]+)(?:\[([^\]]*)\])?@([\d.]+)\+([\d.]+)")
@@ -220,10 +222,9 @@ def median_ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-def compare(daemon: Daemon, tmp: Path, stager: str, official: str) -> tuple[float, float, float]:
-    """Interleaved cached rebuilds: (stager, official, built-in) medians in ms."""
+def compare(daemon: Daemon, tmp: Path, sides: dict[str, str | None]) -> dict[str, float]:
+    """Interleaved cached rebuilds through each side's frontend (None: built-in): medians in ms."""
     text = (CONTEXT / "Dockerfile").read_text()
-    sides = {"stager": stager, "official": official, "built-in": None}
     files = {}
     for side, frontend in sides.items():
         files[side] = tmp / f"{side}.Dockerfile"
@@ -236,7 +237,7 @@ def compare(daemon: Daemon, tmp: Path, stager: str, official: str) -> tuple[floa
         for side in order:
             times[side].append(daemon.build(files[side]))
         order.reverse()
-    return (median_ms(times["stager"]), median_ms(times["official"]), median_ms(times["built-in"]))
+    return {side: median_ms(t) for side, t in times.items()}
 
 
 def breakdown(daemon: Daemon, tmp: Path, stats_ref: str) -> tuple[list[str], float | None]:
@@ -288,8 +289,12 @@ def main() -> int:
         for which in DAEMONS:
             daemon: Daemon = Docker() if which == "docker" else Buildkitd()
             log(f"{daemon.name}: {RUNS} interleaved rounds")
-            stager, official, builtin = compare(daemon, tmp, daemon.frontend_ref(IMAGE),
-                                                daemon.frontend_ref(OFFICIAL))
+            sides = {"stager": daemon.frontend_ref(IMAGE), "official": daemon.frontend_ref(OFFICIAL),
+                     "built-in": None}
+            if BASELINE:
+                sides["baseline"] = daemon.frontend_ref(BASELINE)
+            med = compare(daemon, tmp, sides)
+            stager, official, builtin = med["stager"], med["official"], med["built-in"]
             ratio = stager / official
             verdict = "ok" if ratio <= TARGET else "ABOVE TARGET"
             report += [
@@ -298,6 +303,8 @@ def main() -> int:
                 f"  through the official 1.26 image {official:7.0f} ms",
                 f"  built-in frontend (the floor)   {builtin:7.0f} ms",
                 f"  ratio stager / official         {ratio:7.2f}x  (target <= {TARGET}x: {verdict})",
+                *([f"  through the baseline {BASELINE}: {med['baseline']:.0f} ms, "
+                   f"{med['baseline'] / official:.2f}x the official"] if BASELINE else []),
                 f"  gateway overhead over built-in: stager {stager - builtin:.0f} ms, "
                 f"official {official - builtin:.0f} ms",
             ]
