@@ -7,6 +7,7 @@
 //!
 //! Parts: [`stdio`] (transport), [`client`] (typed calls), [`caps`], [`options`] (attributes ->
 //! `BuildOptions`), [`errors`] (status details), `remote` (a git, HTTP or input main context),
+//! `load` (the Dockerfile and `.dockerignore` files), `stats` (`STAGER_STATS` timings),
 //! [`frontend`] (the build sequence).
 
 pub mod caps;
@@ -17,6 +18,7 @@ pub mod frontend;
 mod lint;
 #[cfg(test)]
 mod lint_tests;
+mod load;
 pub mod options;
 mod remote;
 #[cfg(test)]
