@@ -6,8 +6,9 @@
 //! protos; it knows nothing of instructions (it calls the `pipeline`).
 //!
 //! Parts: [`stdio`] (transport), [`client`] (typed calls), [`caps`], [`options`] (attributes ->
-//! `BuildOptions`), [`errors`] (status details), `remote` (a git, HTTP or input main context), `source_meta` (SOURCE_DATE_EPOCH from a
-//! remote source's time),
+//! `BuildOptions`), [`errors`] (status details), `remote` (a git, HTTP or input main context),
+//! `source_meta` (SOURCE_DATE_EPOCH from a remote source's time), `load` (the Dockerfile and
+//! `.dockerignore` files), `stats` (`STAGER_STATS` timings),
 //! [`frontend`] (the build sequence).
 
 pub mod caps;
@@ -18,15 +19,19 @@ pub mod frontend;
 mod lint;
 #[cfg(test)]
 mod lint_tests;
+mod load;
 pub mod options;
 mod remote;
 #[cfg(test)]
 mod remote_tests;
 mod resources;
 mod result;
+#[cfg(test)]
+mod round_trip_tests;
 mod source_meta;
 #[cfg(test)]
 mod source_meta_tests;
+pub mod stats;
 pub mod stdio;
 #[cfg(test)]
 mod tests;
