@@ -11,15 +11,20 @@
 #   make e2e      only the end-to-end cases (E2E_FRONTEND=builtin checks the harness itself;
 #                 CASES="a b" runs some)
 #   make e2e-current  the suite, build checks, multi-platform and LLB comparison on Docker 28.5
-#   make e2e-buildkit the suite, concurrency, cache round trip, buildx drivers and multi-platform
-#                 on a standalone buildkitd v0.32.2 over mutual TLS (skipped without ../shared)
+#   make e2e-buildkit the suite, concurrency, cache round trip, reproducible images, buildx drivers
+#                 and multi-platform on a standalone buildkitd v0.32.2 over mutual TLS
+#                 (skipped without ../shared)
 #   make e2e-impact `stager impact` predictions checked against real rebuilds
 #   make e2e-load 16 concurrent builds, 8 tenants, 100 cached rebuilds on one daemon
 #   make e2e-image the frontend image holds one static binary and nothing else
 #   make bench    benchmarks: criterion (parse + convert, every input shape from 1k to 40k
 #                 lines), the official converter on the same files (refd2l from
 #                 ../shared/tools/buildkit, skipped loudly without it), then builds against
-#                 the built-in frontend, sizes, start-up and memory (scripts/bench-build.py)
+#                 the built-in frontend, sizes, start-up and memory (scripts/bench-build.py),
+#                 then the gateway round trip: cached rebuilds through stager's image against
+#                 the official 1.26 image, interleaved, on Docker 20.10 and buildkitd v0.32.2,
+#                 with stager's per-RPC timings (scripts/bench-gateway.py; skipped loudly
+#                 without ../shared)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -68,6 +73,8 @@ e2e: deps image
 test: unit e2e-current e2e e2e-image e2e-impact e2e-cache e2e-buildkit e2e-load
 
 BENCH_RUNS ?= 5
+# Rounds of the interleaved gateway comparison (each round: stager, official, built-in).
+GATEWAY_RUNS ?= 15
 # The BuildKit reference tools (refd2l: the official dockerfile2llb, offline), beside the repo.
 REF_TOOLS ?= $(abspath $(CURDIR)/../shared/tools/buildkit)
 
@@ -75,6 +82,7 @@ bench: deps image
 	cargo bench --bench convert
 	python3 scripts/bench-report.py --shapes-svg target/bench-shapes.svg --reference $(REF_TOOLS)
 	IMAGE=$(IMAGE) RUNS=$(BENCH_RUNS) BIN=$(STATIC_BIN) python3 scripts/bench-build.py
+	IMAGE=$(IMAGE) RUNS=$(GATEWAY_RUNS) SHARED=$(abspath $(CURDIR)/../shared) python3 scripts/bench-gateway.py
 
 clean-e2e:
 	rm -rf .e2e

@@ -211,9 +211,14 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
+    // BuildKit starts the frontend with no arguments: serve without building clap's parser.
+    if std::env::args_os().len() <= 1 {
+        stager::gateway::serve(started)
+    }
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => stager::gateway::serve(),
+        Command::Serve => stager::gateway::serve(started),
         Command::Parse { dump, file } => finish(parse(&file, dump)),
         Command::Llb {
             target,

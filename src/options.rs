@@ -67,6 +67,10 @@ pub struct BuildOptions {
     pub main_context: Option<MainContext>,
     /// `contextsubdir`: the directory of the main context to build from (remote contexts only).
     pub context_subdir: Option<String>,
+    /// The time the daemon reported for SOURCE_DATE_EPOCH's remote source (`=context`,
+    /// `=<stage or named context>`): `None` before it is asked, `Some(None)` when the source
+    /// has no time (SOURCE_DATE_EPOCH is then dropped, as in 1.26).
+    pub source_epoch: Option<Option<i64>>,
 }
 
 /// Where a main build context that is not a local directory comes from.

@@ -437,7 +437,7 @@ pub(super) fn git_attrs(
 }
 
 /// The file name of a downloaded URL: the last path element, or `__unnamed__`.
-fn url_filename(url: &str) -> String {
+pub(super) fn url_filename(url: &str) -> String {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = after_scheme
         .split(['?', '#'])

@@ -143,7 +143,7 @@ pub fn is_archive(header: &[u8]) -> bool {
 }
 
 /// Go's `tar.Reader.Next` succeeding on `header`: a 512-byte block whose checksum matches.
-fn tar_header(header: &[u8]) -> bool {
+pub(crate) fn tar_header(header: &[u8]) -> bool {
     let Some(block) = header.get(..512) else {
         return false;
     };

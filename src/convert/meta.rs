@@ -173,7 +173,6 @@ impl Dispatcher<'_> {
                 if !st.cmd_set {
                     st.image.config.cmd = None;
                 }
-                st.image.config.args_escaped = true;
             }
             Kind::Shell(args) => {
                 st.image.config.shell = Some(args.clone());
@@ -342,6 +341,30 @@ mod tests {
         );
         assert_eq!(parse_port_spec("127.0.0.1:8080:80").unwrap(), ["80/tcp"]);
         assert!(parse_port_spec("http").is_err());
+    }
+
+    /// As in 1.26, only CMD marks its arguments escaped: an image with just an ENTRYPOINT
+    /// (here from scratch) must not say so, or its digest differs from the official's.
+    #[test]
+    fn only_cmd_marks_args_escaped() {
+        let escaped = |src: &str| {
+            let opts = crate::options::BuildOptions::new(crate::image::Platform::new(
+                "linux", "amd64", None,
+            ));
+            let parsed = crate::pipeline::parse(src.as_bytes()).unwrap();
+            let plan = crate::pipeline::plan(&parsed, &opts).unwrap();
+            let ctx = super::super::Context {
+                options: &opts,
+                llb_caps: Default::default(),
+                source_info: None,
+            };
+            let converted = super::super::convert(&plan, '\\', &Default::default(), &ctx).unwrap();
+            converted.image.config.args_escaped
+        };
+        assert!(!escaped("FROM scratch\nENTRYPOINT [\"/app\"]\n"));
+        assert!(escaped(
+            "FROM scratch\nENTRYPOINT [\"/app\"]\nCMD [\"x\"]\n"
+        ));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod chmod;
 mod context;
 mod copy;
 mod env;
+pub mod epoch_source;
 mod from;
 mod gitref;
 mod gofmt;

@@ -6,7 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use futures::FutureExt as _;
+use futures::future::{BoxFuture, Shared};
 
 use tonic::transport::Channel;
 
@@ -16,6 +20,7 @@ use crate::proto::pb;
 
 use super::Error;
 use super::caps::Caps;
+use super::stats;
 
 /// Largest message either side accepts (BuildKit's own limit).
 const MAX_MESSAGE: usize = 16 << 20;
@@ -28,12 +33,17 @@ const PING_TIMEOUT: Duration = Duration::from_secs(15);
 const CALL_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Awaits `call`, failing with a timeout error after `limit`.
+/// With `STAGER_STATS`, the call is timed as a step about `about` (a file, an image; or "").
 async fn deadline<T>(
     name: &'static str,
+    about: &str,
     limit: Duration,
     call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
 ) -> Result<T, Error> {
-    match tokio::time::timeout(limit, call).await {
+    let span = stats::span_about(name, || about.to_string());
+    let answer = tokio::time::timeout(limit, call).await;
+    span.end();
+    match answer {
         Ok(Ok(response)) => Ok(response.into_inner()),
         Ok(Err(status)) => Err(Error::rpc(name, status)),
         Err(_) => Err(Error::rpc(
@@ -57,10 +67,50 @@ pub struct Daemon {
     pub worker_platforms: Vec<pb::Platform>,
 }
 
+/// The answer to `Ping`, asked for at once and awaited only where caps or workers are needed.
+///
+/// A daemon may take long to answer: Docker 20.10's BuildKit probes its emulators on every
+/// Ping (about 12 ms), while the Dockerfile can be read and its base images resolved without
+/// knowing the caps, as the official frontend, which reads the build platform from the
+/// environment (`BUILDKIT_WORKERS`), also does.
+#[derive(Clone)]
+pub struct PendingDaemon {
+    answer: Shared<BoxFuture<'static, Result<Daemon, String>>>,
+}
+
+impl PendingDaemon {
+    /// Sends `Ping` now, on its own task, so that it is under way while the caller awaits
+    /// other calls.
+    pub fn start(client: &Client) -> PendingDaemon {
+        let mut pinger = client.clone();
+        let task = tokio::spawn(async move { pinger.ping().await.map_err(|e| e.to_string()) });
+        let answer = async move {
+            (task.await).unwrap_or_else(|e| Err(format!("Ping did not finish: {e}")))
+        };
+        PendingDaemon {
+            answer: answer.boxed().shared(),
+        }
+    }
+
+    /// A daemon whose answer is known.
+    pub fn ready(daemon: Daemon) -> PendingDaemon {
+        PendingDaemon {
+            answer: futures::future::ready(Ok(daemon)).boxed().shared(),
+        }
+    }
+
+    /// The answer, waiting for it if need be; the error is Ping's, as a message.
+    pub async fn get(&self) -> Result<Daemon, String> {
+        self.answer.clone().await
+    }
+}
+
 /// A connected gateway client.
 #[derive(Clone)]
 pub struct Client {
     inner: LlbBridgeClient<Channel>,
+    /// The frontend inputs, when asked for together with `Ping` (they never change).
+    inputs: Option<Arc<BTreeMap<String, pb::Definition>>>,
 }
 
 /// A base image as `ResolveImageConfig` answered.
@@ -79,12 +129,30 @@ impl Client {
             inner: LlbBridgeClient::new(channel)
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
+            inputs: None,
         }
+    }
+
+    /// Asks for the frontend inputs once and keeps them (they never change); a daemon without
+    /// the `Inputs` call answers with an error, and then nothing is kept.
+    pub async fn prefetch_inputs(&mut self) {
+        self.inputs = self.inputs().await.ok().map(Arc::new);
+    }
+
+    /// Whether [`Client::prefetch_inputs`] got an answer: the daemon has `frontend.inputs`.
+    pub fn has_inputs(&self) -> bool {
+        self.inputs.is_some()
     }
 
     /// Calls `Ping` and keeps caps and workers.
     pub async fn ping(&mut self) -> Result<Daemon, Error> {
-        let pong = deadline("Ping", PING_TIMEOUT, self.inner.ping(gw::PingRequest {})).await?;
+        let pong = deadline(
+            "Ping",
+            "",
+            PING_TIMEOUT,
+            self.inner.ping(gw::PingRequest {}),
+        )
+        .await?;
         Ok(Daemon {
             api_caps: Caps::from_api(&pong.frontend_api_caps),
             llb_caps: Caps::from_api(&pong.llb_caps),
@@ -106,7 +174,7 @@ impl Client {
         if let Some(def) = request.definition.as_mut() {
             for_the_wire(def);
         }
-        let response = deadline("Solve", CALL_TIMEOUT, self.inner.solve(request)).await?;
+        let response = deadline("Solve", "", CALL_TIMEOUT, self.inner.solve(request)).await?;
         match response.result {
             Some(result) => Ok(result),
             None => Ok(gw::Result {
@@ -120,8 +188,12 @@ impl Client {
     /// The frontend inputs (`Inputs`, cap `frontend.inputs`): definitions by name. A nil
     /// input (no metadata: a client passed `nil`) fails them all, as in BuildKit's Go client.
     pub async fn inputs(&mut self) -> Result<BTreeMap<String, pb::Definition>, Error> {
+        if let Some(inputs) = &self.inputs {
+            return Ok(inputs.as_ref().clone());
+        }
         let response = deadline(
             "Inputs",
+            "",
             CALL_TIMEOUT,
             self.inner.inputs(gw::InputsRequest {}),
         )
@@ -158,7 +230,14 @@ impl Client {
             file_path: path.to_string(),
             range: None,
         };
-        match deadline("ReadFile", CALL_TIMEOUT, self.inner.read_file(request)).await {
+        match deadline(
+            "ReadFile",
+            path,
+            CALL_TIMEOUT,
+            self.inner.read_file(request),
+        )
+        .await
+        {
             Ok(response) => Ok(Some(response.data)),
             Err(Error::Rpc { status, .. }) if is_not_found(&status) => Ok(None),
             Err(e) => Err(e),
@@ -177,7 +256,13 @@ impl Client {
             file_path: path.to_string(),
             range: Some(gw::FileRange { offset: 0, length }),
         };
-        let response = deadline("ReadFile", CALL_TIMEOUT, self.inner.read_file(request)).await?;
+        let response = deadline(
+            "ReadFile",
+            path,
+            CALL_TIMEOUT,
+            self.inner.read_file(request),
+        )
+        .await?;
         Ok(response.data)
     }
 
@@ -186,8 +271,10 @@ impl Client {
         &mut self,
         request: gw::ResolveImageConfigRequest,
     ) -> Result<ResolvedImage, Error> {
+        let about = request.r#ref.clone();
         let response = deadline(
             "ResolveImageConfig",
+            &about,
             CALL_TIMEOUT,
             self.inner.resolve_image_config(request),
         )
@@ -198,9 +285,29 @@ impl Client {
         })
     }
 
+    /// What the daemon knows of a source without loading it (`ResolveSourceMeta`, cap
+    /// `source.metaresolver`): a git commit, an HTTP download's Last-Modified.
+    pub async fn resolve_source_meta(
+        &mut self,
+        request: gw::ResolveSourceMetaRequest,
+    ) -> Result<gw::ResolveSourceMetaResponse, Error> {
+        let about = request
+            .source
+            .as_ref()
+            .map(|s| s.identifier.clone())
+            .unwrap_or_default();
+        deadline(
+            "ResolveSourceMeta",
+            &about,
+            CALL_TIMEOUT,
+            self.inner.resolve_source_meta(request),
+        )
+        .await
+    }
+
     /// Sends one build-check warning (needs the `gateway.warnings` cap).
     pub async fn warn(&mut self, request: gw::WarnRequest) -> Result<(), Error> {
-        deadline("Warn", CALL_TIMEOUT, self.inner.warn(request)).await?;
+        deadline("Warn", "", CALL_TIMEOUT, self.inner.warn(request)).await?;
         Ok(())
     }
 
@@ -219,25 +326,31 @@ impl Client {
                 for_the_wire(def);
             }
         }
-        self.inner
+        let span = stats::span("Return");
+        let answer = self
+            .inner
             .r#return(gw::ReturnRequest {
                 result: Some(result),
                 error: None,
             })
-            .await
-            .map_err(|s| Error::rpc("Return", s))?;
+            .await;
+        span.end();
+        answer.map_err(|s| Error::rpc("Return", s))?;
         Ok(())
     }
 
     /// Returns a build error. Nothing may be called afterwards.
     pub async fn return_error(mut self, status: Status) -> Result<(), Error> {
-        self.inner
+        let span = stats::span("Return");
+        let answer = self
+            .inner
             .r#return(gw::ReturnRequest {
                 result: None,
                 error: Some(status),
             })
-            .await
-            .map_err(|s| Error::rpc("Return", s))?;
+            .await;
+        span.end();
+        answer.map_err(|s| Error::rpc("Return", s))?;
         Ok(())
     }
 }

@@ -12,19 +12,26 @@ use crate::options::{BuildOptions, FrontendInput};
 use crate::pipeline;
 use crate::proto::moby::buildkit::v1::frontend::ResolveImageConfigRequest;
 
-use super::client::{Client, Daemon};
+use super::client::{Client, PendingDaemon};
 use super::frontend::Failure;
 use super::options::GatewayOptions;
 
 /// Fills `build.inputs` and `build.context_excludes` for the named contexts asked for.
 pub(super) async fn load(
     client: &mut Client,
-    daemon: &Daemon,
+    daemon: &PendingDaemon,
     opts: &GatewayOptions,
     build: &mut BuildOptions,
 ) -> Result<(), Failure> {
     let mut wanted_inputs = Vec::new();
     let mut locals = BTreeMap::new();
+    // Ping's answer is awaited only for the contexts whose caps are checked.
+    let needs_caps = (build.named_contexts.values())
+        .any(|s| s.starts_with("oci-layout:") || s.starts_with("input:"));
+    let daemon = match needs_caps {
+        true => super::frontend::answered(daemon).await?,
+        false => super::client::Daemon::default(),
+    };
     for (key, source) in &build.named_contexts {
         // An old daemon would resolve the image from a registry instead of the client's store.
         if source.starts_with("oci-layout:") && !daemon.llb_caps.has("source.ocilayout") {

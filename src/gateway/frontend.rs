@@ -7,23 +7,24 @@ use std::collections::BTreeMap;
 use futures::future::join_all;
 
 use crate::image::Platform;
-use crate::llb;
 use crate::pipeline::{self, BaseImage, ConvertContext};
 use crate::proto::moby::buildkit::v1::frontend::{self as gw, ResolveImageConfigRequest};
 use crate::proto::pb;
 
-use super::client::{Client, Daemon};
+use super::client::{Client, Daemon, PendingDaemon};
 use super::errors::{self, SourceLocation};
+use super::load::{load_context_dockerignore, load_context_files, load_dockerfile, source_info};
 use super::options::{GatewayOptions, attrs_from_env};
 use super::result::{Solved, assemble_result};
+use super::stats;
 use super::stdio;
 
-/// Runs the frontend over stdio, then exits the process.
+/// Runs the frontend over stdio, then exits the process; `started` is the start of `main`.
 ///
 /// It exits without dropping the runtime: tokio's stdin reader thread is blocked in `read`,
 /// dropping the runtime would wait for it, and BuildKit waits for the exit.
-pub fn serve() -> ! {
-    let start = std::time::Instant::now();
+pub fn serve(started: std::time::Instant) -> ! {
+    stats::init(started);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -35,32 +36,15 @@ pub fn serve() -> ! {
         }
     };
     let code = runtime.block_on(run());
-    report_stats(start);
+    stats::report();
     std::process::exit(code)
 }
 
-/// With `STAGER_STATS=<tag>` in the frontend's environment (an `ENV` in the frontend image), one
-/// line with the peak resident set size and the wall time goes to stderr at exit, which BuildKit
-/// sends to the daemon's log: the load test (tests/e2e/load) reads it for memory per build.
-fn report_stats(start: std::time::Instant) {
-    let Some(tag) = std::env::var_os("STAGER_STATS") else {
-        return;
-    };
-    // VmHWM is the kernel's peak RSS of this process, the figure getrusage's ru_maxrss gives.
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let peak = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .map_or_else(|| "unknown".to_string(), |v| v.split_whitespace().collect());
-    eprintln!(
-        "stager-stats tag={} peak_rss={peak} wall_ms={}",
-        tag.to_string_lossy(),
-        start.elapsed().as_millis()
-    );
-}
-
 async fn run() -> i32 {
-    let channel = match stdio::connect().await {
+    let span = stats::span("connect");
+    let connected = stdio::connect().await;
+    span.end();
+    let channel = match connected {
         Ok(c) => c,
         Err(e) => {
             eprintln!("stager: {}", super::Error::from(e));
@@ -68,13 +52,10 @@ async fn run() -> i32 {
         }
     };
     let mut client = Client::new(channel);
-    let daemon = match client.ping().await {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("stager: {e}");
-            return 1;
-        }
-    };
+    // Ping goes out first; its answer is awaited where caps are needed. The inputs, which
+    // decide where the Dockerfile comes from, are asked for meanwhile.
+    let daemon = PendingDaemon::start(&client);
+    client.prefetch_inputs().await;
     let outcome = build(&mut client, &daemon).await;
     let returned = match outcome {
         Ok(result) => with_deadline(client.return_result(result))
@@ -189,30 +170,57 @@ impl From<super::Error> for Failure {
     }
 }
 
-async fn build(client: &mut Client, daemon: &Daemon) -> Result<gw::Result, Failure> {
+async fn build(client: &mut Client, daemon: &PendingDaemon) -> Result<gw::Result, Failure> {
     let attrs = attrs_from_env(std::env::vars());
     let session = std::env::var("BUILDKIT_SESSION_ID").unwrap_or_default();
-    build_with(client, daemon, attrs, session).await
+    let workers = std::env::var("BUILDKIT_WORKERS").ok();
+    let platform = workers
+        .as_deref()
+        .and_then(super::options::first_worker_platform);
+    build_pending(client, daemon, attrs, session, platform).await
 }
 
-/// The build, given the frontend attributes and the session (the environment, when serving).
+/// The build, given the frontend attributes and the session, with Ping answered (tests).
+#[cfg(test)]
 pub(super) async fn build_with(
     client: &mut Client,
     daemon: &Daemon,
     attrs: BTreeMap<String, String>,
     session: String,
 ) -> Result<gw::Result, Failure> {
-    let build_platform = daemon
-        .worker_platforms
-        .first()
-        .map(|p| {
-            Platform::new(
-                &p.os,
-                &p.architecture,
-                (!p.variant.is_empty()).then_some(p.variant.as_str()),
-            )
-        })
-        .unwrap_or_else(Platform::host);
+    let daemon = PendingDaemon::ready(daemon.clone());
+    build_pending(client, &daemon, attrs, session, None).await
+}
+
+/// The daemon's answer to Ping, or the error that it did not answer.
+pub(super) async fn answered(daemon: &PendingDaemon) -> Result<Daemon, Failure> {
+    daemon.get().await.map_err(Failure::plain)
+}
+
+/// [`build_with`] while Ping may be under way; `build_platform` is the first worker's first
+/// platform when the environment names it (else Ping's answer is awaited for it).
+pub(super) async fn build_pending(
+    client: &mut Client,
+    daemon: &PendingDaemon,
+    attrs: BTreeMap<String, String>,
+    session: String,
+    build_platform: Option<Platform>,
+) -> Result<gw::Result, Failure> {
+    let build_platform = match build_platform {
+        Some(platform) => platform,
+        None => answered(daemon)
+            .await?
+            .worker_platforms
+            .first()
+            .map(|p| {
+                Platform::new(
+                    &p.os,
+                    &p.architecture,
+                    (!p.variant.is_empty()).then_some(p.variant.as_str()),
+                )
+            })
+            .unwrap_or_else(Platform::host),
+    };
     let mut opts = GatewayOptions::from_attrs(attrs, build_platform, session)
         .map_err(|e| Failure::plain(e.to_string()))?;
 
@@ -225,7 +233,9 @@ pub(super) async fn build_with(
         )));
     }
     let dockerfile_source = super::remote::init(client, daemon, &mut opts).await?;
+    let span = stats::span("load-dockerfile");
     let loaded = load_dockerfile(client, &opts, dockerfile_source.as_ref()).await?;
+    span.end();
     if opts.cmdline.is_none() {
         if let Some(syntax) = opts.syntax_arg.clone() {
             return forward(client, &opts, &syntax).await;
@@ -280,65 +290,95 @@ pub(super) async fn build_with(
             "unsupported frontend capability {cap}: stager does not implement it yet"
         )));
     }
-    let mut build_opts = opts.build.clone();
-    super::contexts::load(client, daemon, &opts, &mut build_opts).await?;
-    // A remote context has no client directory to filter: no patterns apply.
-    let ignore = match loaded.dockerignore {
-        _ if opts.build.main_context.is_some() => None,
-        Some(bytes) => Some(bytes),
-        None => load_context_dockerignore(client, &opts).await?,
-    };
-    if let Some(bytes) = ignore {
-        build_opts.excludes = pipeline::dockerignore_patterns(&bytes);
-        pipeline::validate_dockerignore(&build_opts.excludes).map_err(Failure::plain)?;
-    }
-
-    let with_location = |e: pipeline::Error| {
-        Failure::located_in(e, &build_opts.filename, &loaded.bytes, &loaded.definition)
-    };
-    let source_info = pb::SourceInfo {
-        filename: build_opts.filename.clone(),
-        data: loaded.bytes.clone(),
-        definition: Some(loaded.definition.clone()),
-        language: "Dockerfile".into(),
-    };
-    let parsed = match pipeline::parse(&loaded.bytes) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            // Warnings found before the error are still reported, as in 1.26.
-            let checks = super::lint::BuildChecks::before_parse_error(&loaded.bytes, &build_opts);
-            let _ = checks.finish(client, daemon, &source_info).await;
-            return Err(with_location(e));
-        }
-    };
-    let mut checks =
-        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
-    let platforms = if opts.platforms.is_empty() {
+    let platforms: Vec<Option<Platform>> = if opts.platforms.is_empty() {
         vec![None]
     } else {
         opts.platforms.iter().cloned().map(Some).collect()
     };
+    // The files conversion needs besides the Dockerfile (the main context's `.dockerignore`,
+    // the named contexts' inputs and `.dockerignore`s) are read while the first platform's
+    // base images resolve: each is a round trip (the `.dockerignore` one to the client), and
+    // neither needs the other. The official frontend does them one after the other. Their
+    // errors still come first, as when they were read first.
+    let context_files = load_context_files(client.clone(), daemon, &opts, &loaded);
+    let span = stats::span("parse");
+    let parsed = pipeline::parse(&loaded.bytes);
+    span.end();
+    let (build_opts, parsed, mut first) = match parsed {
+        Ok(parsed) => {
+            let mut platform_opts = opts.build.clone();
+            platform_opts.target_platform = platforms.first().cloned().flatten();
+            let span = stats::span("plan");
+            let plan = pipeline::plan(&parsed, &platform_opts);
+            span.end();
+            let images = match &plan {
+                Ok(plan) if plan.epoch.remote.is_none() => plan.base_images(),
+                _ => Vec::new(),
+            };
+            let resolving = async {
+                if images.is_empty() {
+                    return None;
+                }
+                Some(resolve_images(client, &images, &platform_opts).await)
+            };
+            let (build_opts, bases) = futures::future::join(context_files, resolving).await;
+            (build_opts?, parsed, Some((plan, bases)))
+        }
+        Err(e) => {
+            let build_opts = context_files.await?;
+            // Warnings found before the error are still reported, as in 1.26.
+            let checks = super::lint::BuildChecks::before_parse_error(&loaded.bytes, &build_opts);
+            if let Ok(daemon) = answered(daemon).await {
+                let source = source_info(&build_opts, &loaded);
+                let _ = checks.finish(client, &daemon, &source).await;
+            }
+            return Err(Failure::located_in(
+                e,
+                &build_opts.filename,
+                &loaded.bytes,
+                &loaded.definition,
+            ));
+        }
+    };
+
+    let with_location = |e: pipeline::Error| {
+        Failure::located_in(e, &build_opts.filename, &loaded.bytes, &loaded.definition)
+    };
+    let source_info = source_info(&build_opts, &loaded);
+    let mut checks =
+        Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
     // One conversion and one (lazy) Solve per platform, as the official frontend does.
     let mut solved = Vec::new();
     let mut scans = Vec::new();
     for platform in platforms {
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
-        let mut plan = match pipeline::plan(&parsed, &platform_opts) {
+        let (plan, first_bases) = match first.take() {
+            Some((plan, bases)) => (plan, bases),
+            None => {
+                let span = stats::span("plan");
+                let plan = pipeline::plan(&parsed, &platform_opts);
+                span.end();
+                (plan, None)
+            }
+        };
+        let mut plan = match plan {
             Ok(plan) => plan,
             Err(e) => {
-                if let Some(checks) = checks.take() {
-                    let _ = checks.finish(client, daemon, &source_info).await;
+                if let Some(checks) = checks.take()
+                    && let Ok(daemon) = answered(daemon).await
+                {
+                    let _ = checks.finish(client, &daemon, &source_info).await;
                 }
                 return Err(with_location(e));
             }
         };
-        // 1.26 asks the daemon for that source's commit or Last-Modified time; stager does not
-        // (yet), and building without the time would silently not be reproducible.
-        if let Some(source) = &plan.epoch.remote {
-            return Err(Failure::plain(format!(
-                "SOURCE_DATE_EPOCH from the time of {source} (a git or HTTP source) is not supported by stager; pass the time as a number"
-            )));
+        // SOURCE_DATE_EPOCH from a remote source's time: ask the daemon, then plan with it.
+        if let Some(remote) = plan.epoch.remote.clone() {
+            let pong = answered(daemon).await?;
+            let time = super::source_meta::epoch(client, &pong, &platform_opts, &remote).await?;
+            platform_opts.source_epoch = Some(time);
+            plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
         }
         // An image that cannot be resolved is reported at the instruction that names it.
         let at_image = |f: Failure, plan: &crate::plan::Plan| match f
@@ -364,8 +404,16 @@ pub(super) async fn build_with(
         // A source policy may turn the image of a named context into another source (a local
         // directory, say): the context then is that source, and the plan is made again.
         let mut redirects = 0;
+        let mut answer = match first_bases {
+            Some(bases) => Some(bases),
+            None => Some(resolve_images(client, &plan.base_images(), &platform_opts).await),
+        };
         let mut bases = loop {
-            let failure = match resolve_images(client, &plan.base_images(), &platform_opts).await {
+            let resolved = match answer.take() {
+                Some(resolved) => resolved,
+                None => resolve_images(client, &plan.base_images(), &platform_opts).await,
+            };
+            let failure = match resolved {
                 Ok(bases) => break bases,
                 Err(f) => f,
             };
@@ -407,31 +455,33 @@ pub(super) async fn build_with(
                 .await
                 .map_err(|f| at_image(f, &plan))?;
         }
+        // Conversion is the first step that needs the daemon's caps.
+        let pong = answered(daemon).await?;
         let ctx = ConvertContext {
             options: &platform_opts,
-            llb_caps: daemon.llb_caps.ids().map(str::to_string).collect(),
+            llb_caps: pong.llb_caps.ids().map(str::to_string).collect(),
             source_info: Some(source_info.clone()),
         };
         // Checks run for the first platform only, as in the official frontend.
         let sink = checks.as_ref().map(|c| &c.sink);
-        let converted = match crate::convert::convert_checked(
-            &plan,
-            parsed.dockerfile.escape,
-            &bases,
-            &ctx,
-            sink,
-        ) {
+        let span = stats::span("convert");
+        let converted =
+            crate::convert::convert_checked(&plan, parsed.dockerfile.escape, &bases, &ctx, sink);
+        span.end();
+        let converted = match converted {
             Ok(converted) => converted,
             Err(e) => {
                 // The findings before the failing instruction still go out as warnings.
-                if let Some(checks) = checks.take() {
-                    let _ = checks.finish(client, daemon, &source_info).await;
+                if let Some(checks) = checks.take()
+                    && let Ok(daemon) = answered(daemon).await
+                {
+                    let _ = checks.finish(client, &daemon, &source_info).await;
                 }
                 return Err(with_location(e.into()));
             }
         };
         if let Some(checks) = checks.take() {
-            checks.finish(client, daemon, &source_info).await?;
+            checks.finish(client, &pong, &source_info).await?;
         }
         if convert_only {
             let json = crate::llb::protojson::convertllb_json(&converted.definition);
@@ -551,104 +601,6 @@ async fn outline_answer(
         metadata: outline.answer().metadata(),
         attestations: BTreeMap::new(),
     })
-}
-
-/// The Dockerfile, its own `.dockerignore` if any, and the definition that loaded them.
-struct Loaded {
-    bytes: Vec<u8>,
-    dockerignore: Option<Vec<u8>>,
-    definition: pb::Definition,
-}
-
-/// Reads the Dockerfile from `source`, or from the `dockerfile` local when `None`.
-async fn load_dockerfile(
-    client: &mut Client,
-    opts: &GatewayOptions,
-    source: Option<&llb::State>,
-) -> Result<Loaded, Failure> {
-    let filename = opts.build.filename.clone();
-    let basename = filename.rsplit('/').next().unwrap_or(&filename).to_string();
-    let mut follow = vec![filename.clone(), format!("{filename}.dockerignore")];
-    let lowercase_fallback = (basename == "Dockerfile").then(|| {
-        let dir = &filename[..filename.len() - basename.len()];
-        format!("{dir}dockerfile")
-    });
-    follow.extend(lowercase_fallback.clone());
-    let local = &opts.dockerfile_local;
-    let attrs = BTreeMap::from([
-        ("local.differ".to_string(), "none".to_string()),
-        (
-            "local.followpaths".to_string(),
-            serde_json::to_string(&follow).unwrap_or_default(),
-        ),
-        (
-            "local.session".to_string(),
-            opts.build.session_for(local).to_string(),
-        ),
-        ("local.sharedkeyhint".to_string(), local.clone()),
-    ]);
-    let meta = llb::OpMeta {
-        name: Some(format!("[internal] load build definition from {filename}")),
-        ..llb::OpMeta::default()
-    };
-    let definition = match source {
-        Some(state) => llb::marshal(state, None),
-        None => llb::marshal(&llb::State::local(local, attrs, meta), None),
-    };
-    let reference = client.solve_ref(definition.clone()).await?;
-    let mut bytes = client.read_file(&reference, &filename).await?;
-    if bytes.is_none()
-        && let Some(lower) = &lowercase_fallback
-    {
-        bytes = client.read_file(&reference, lower).await?;
-    }
-    let bytes = bytes.ok_or_else(|| {
-        Failure::plain(format!(
-            "failed to read dockerfile: open {filename}: no such file or directory"
-        ))
-    })?;
-    let dockerignore = client
-        .read_file(&reference, &format!("{filename}.dockerignore"))
-        .await?;
-    Ok(Loaded {
-        bytes,
-        dockerignore,
-        definition,
-    })
-}
-
-async fn load_context_dockerignore(
-    client: &mut Client,
-    opts: &GatewayOptions,
-) -> Result<Option<Vec<u8>>, Failure> {
-    let local = &opts.build.context_name;
-    let attrs = BTreeMap::from([
-        ("local.differ".to_string(), "none".to_string()),
-        (
-            "local.followpaths".to_string(),
-            r#"[".dockerignore"]"#.to_string(),
-        ),
-        (
-            "local.session".to_string(),
-            opts.build.session_for(local).to_string(),
-        ),
-        (
-            "local.sharedkeyhint".to_string(),
-            format!("{local}-.dockerignore"),
-        ),
-    ]);
-    let meta = llb::OpMeta {
-        name: Some("[internal] load .dockerignore".into()),
-        ..llb::OpMeta::default()
-    };
-    let definition = llb::marshal(&llb::State::local(local, attrs, meta), None);
-    let reference = client.solve_ref(definition).await?;
-    // Any read error counts as no `.dockerignore`, as in dockerui: a client that sends no
-    // directories ("no local sources enabled") can still build what never uses the context.
-    Ok(client
-        .read_file(&reference, ".dockerignore")
-        .await
-        .unwrap_or(None))
 }
 
 /// Resolves every base image concurrently; tonic multiplexes the calls on one connection.

@@ -7,6 +7,8 @@
 //!
 //! Parts: [`stdio`] (transport), [`client`] (typed calls), [`caps`], [`options`] (attributes ->
 //! `BuildOptions`), [`errors`] (status details), `remote` (a git, HTTP or input main context),
+//! `source_meta` (SOURCE_DATE_EPOCH from a remote source's time), `load` (the Dockerfile and
+//! `.dockerignore` files), `stats` (`STAGER_STATS` timings),
 //! [`frontend`] (the build sequence).
 
 pub mod caps;
@@ -17,13 +19,20 @@ pub mod frontend;
 mod lint;
 #[cfg(test)]
 mod lint_tests;
+mod load;
 pub mod options;
 mod remote;
 #[cfg(test)]
 mod remote_tests;
 mod resources;
 mod result;
+#[cfg(test)]
+mod round_trip_tests;
 pub mod sbom;
+mod source_meta;
+#[cfg(test)]
+mod source_meta_tests;
+pub mod stats;
 pub mod stdio;
 #[cfg(test)]
 mod tests;

@@ -92,6 +92,24 @@ pub fn attrs_from_env(vars: impl Iterator<Item = (String, String)>) -> BTreeMap<
         .collect()
 }
 
+/// The first platform of the first worker in `BUILDKIT_WORKERS` (the JSON list of worker
+/// infos BuildKit gives a gateway frontend, the same list Ping answers with), as the official
+/// frontend takes its build platform.
+pub fn first_worker_platform(workers: &str) -> Option<Platform> {
+    let workers: serde_json::Value = serde_json::from_str(workers).ok()?;
+    let platform = workers.get(0)?.get("Platforms")?.get(0)?;
+    let field = |name: &str| platform.get(name).and_then(|v| v.as_str()).unwrap_or("");
+    let (os, architecture, variant) = (field("os"), field("architecture"), field("variant"));
+    if os.is_empty() || architecture.is_empty() {
+        return None;
+    }
+    Some(Platform::new(
+        os,
+        architecture,
+        (!variant.is_empty()).then_some(variant),
+    ))
+}
+
 impl GatewayOptions {
     /// Validates attributes. `build_platform` comes from the daemon's workers.
     pub fn from_attrs(

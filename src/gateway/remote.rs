@@ -6,7 +6,7 @@ use crate::convert::main_context::{self, HTTP_FILENAME};
 use crate::llb;
 use crate::options::MainContext;
 
-use super::client::{Client, Daemon};
+use super::client::{Client, PendingDaemon};
 use super::frontend::Failure;
 use super::options::GatewayOptions;
 
@@ -17,11 +17,9 @@ const HEADER_LENGTH: i64 = 1024;
 /// returns the state to read the Dockerfile from, `None` for the `dockerfile` local.
 pub(super) async fn init(
     client: &mut Client,
-    daemon: &Daemon,
+    daemon: &PendingDaemon,
     opts: &mut GatewayOptions,
 ) -> Result<Option<llb::State>, Failure> {
-    let caps: std::collections::BTreeSet<String> =
-        daemon.llb_caps.ids().map(str::to_string).collect();
     let spec = opts.context_spec.clone().unwrap_or_default();
     let main = if main_context::is_git(&spec).map_err(Failure::plain)? {
         MainContext::Git(spec)
@@ -41,11 +39,19 @@ pub(super) async fn init(
             opts.build.filename = HTTP_FILENAME.to_string();
         }
         MainContext::Http { url: spec, archive }
-    } else if daemon.api_caps.has("frontend.inputs") {
+    } else if client.has_inputs() {
+        // The daemon answered `Inputs`: it has `frontend.inputs`, no need to wait for Ping.
+        return from_inputs(client, opts).await;
+    } else if (super::frontend::answered(daemon).await?.api_caps).has("frontend.inputs") {
         return from_inputs(client, opts).await;
     } else {
         return Ok(None);
     };
+    let caps: std::collections::BTreeSet<String> = (super::frontend::answered(daemon).await?)
+        .llb_caps
+        .ids()
+        .map(str::to_string)
+        .collect();
     let state = main_context::remote_context(&main, &opts.build, &caps).map_err(Failure::plain)?;
     opts.build.main_context = Some(main);
     Ok((!opts.force_local_dockerfile).then_some(state))

@@ -21,11 +21,11 @@ use super::frontend::build_with;
 /// What the fake daemon answers.
 #[derive(Clone, Default)]
 pub(super) struct FakeDaemon {
-    dockerfile: Vec<u8>,
+    pub(super) dockerfile: Vec<u8>,
     /// `None`: ResolveImageConfig fails.
-    image_config: Option<Vec<u8>>,
+    pub(super) image_config: Option<Vec<u8>>,
     /// Solve fails for definitions with an exec op (the main build, not the Dockerfile load).
-    fail_main_solve: bool,
+    pub(super) fail_main_solve: bool,
     /// Frontend inputs; the `frontend.inputs` cap is announced when there are any.
     pub(super) inputs: std::collections::BTreeMap<String, pb::Definition>,
     pub(super) solves: Arc<Mutex<Vec<gw::SolveRequest>>>,
@@ -47,6 +47,35 @@ pub(super) struct FakeDaemon {
     pub(super) policy: Option<(&'static str, &'static str)>,
     /// The ResolveImageConfig calls received.
     pub(super) resolves: Arc<Mutex<Vec<gw::ResolveImageConfigRequest>>>,
+    /// The `ResolveSourceMeta` answer (its `source` is filled from the request).
+    pub(super) source_meta: gw::ResolveSourceMetaResponse,
+    /// The `ResolveSourceMeta` calls received.
+    pub(super) source_meta_requests: Arc<Mutex<Vec<gw::ResolveSourceMetaRequest>>>,
+    /// Calls that must be under way at the same time (round_trip_tests.rs).
+    pub(super) together: Option<Arc<Together>>,
+}
+
+/// Calls (`ResolveImageConfig`, `ReadFile <path>`) that each wait until all of them have
+/// started, for at most a second: a frontend that makes them one after the other fails.
+pub(super) struct Together {
+    pub(super) calls: Vec<&'static str>,
+    pub(super) barrier: tokio::sync::Barrier,
+}
+
+impl FakeDaemon {
+    async fn meet(&self, call: &str) -> Result<(), Status> {
+        let Some(together) = (self.together.as_ref()).filter(|t| t.calls.contains(&call)) else {
+            return Ok(());
+        };
+        let wait = together.barrier.wait();
+        match tokio::time::timeout(std::time::Duration::from_secs(1), wait).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(Status::deadline_exceeded(format!(
+                "{call}: the other calls of {:?} did not come while it was under way",
+                together.calls
+            ))),
+        }
+    }
 }
 
 /// A ReadFile call: ref, path and range length.
@@ -68,6 +97,7 @@ impl LlbBridge for FakeDaemon {
         &self,
         request: Request<gw::ResolveImageConfigRequest>,
     ) -> Result<Response<gw::ResolveImageConfigResponse>, Status> {
+        self.meet("ResolveImageConfig").await?;
         if let Some((image, updated)) = self.policy
             && request.get_ref().r#ref == image
         {
@@ -124,6 +154,8 @@ impl LlbBridge for FakeDaemon {
         request: Request<gw::ReadFileRequest>,
     ) -> Result<Response<gw::ReadFileResponse>, Status> {
         let request = request.into_inner();
+        self.meet(&format!("ReadFile {}", request.file_path))
+            .await?;
         if let Ok(mut reads) = self.reads.lock() {
             reads.push((
                 request.r#ref.clone(),
@@ -172,6 +204,7 @@ impl LlbBridge for FakeDaemon {
         &self,
         _: Request<gw::PingRequest>,
     ) -> Result<Response<gw::PongResponse>, Status> {
+        self.meet("Ping").await?;
         let cap = |id: &str| ApiCap {
             id: id.into(),
             enabled: true,
@@ -215,8 +248,23 @@ impl LlbBridge for FakeDaemon {
         &self,
         _: Request<gw::InputsRequest>,
     ) -> Result<Response<gw::InputsResponse>, Status> {
+        self.meet("Inputs").await?;
         Ok(Response::new(gw::InputsResponse {
             definitions: self.inputs.clone().into_iter().collect(),
+        }))
+    }
+
+    async fn resolve_source_meta(
+        &self,
+        request: Request<gw::ResolveSourceMetaRequest>,
+    ) -> Result<Response<gw::ResolveSourceMetaResponse>, Status> {
+        let request = request.into_inner();
+        let source = request.source.clone();
+        let mut calls = (self.source_meta_requests.lock()).map_err(|_| Status::internal("lock"))?;
+        calls.push(request);
+        Ok(Response::new(gw::ResolveSourceMetaResponse {
+            source,
+            ..self.source_meta.clone()
         }))
     }
 

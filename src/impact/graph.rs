@@ -128,9 +128,11 @@ impl Graph {
                 inputs.push((i, input.index));
             }
             let meta = def.metadata.get(&dgst);
+            // An op several instructions produce (two FROMs of one image) has a location per
+            // instruction; the last one walked, as its name (later descriptions win).
             let line = locations
                 .and_then(|l| l.get(&dgst))
-                .and_then(|l| l.locations.first())
+                .and_then(|l| l.locations.last())
                 .and_then(|l| l.ranges.first())
                 .and_then(|r| r.start.as_ref())
                 .and_then(|p| u32::try_from(p.line).ok());

@@ -5,11 +5,11 @@
 //! word names a named context or a stage that is `FROM scratch` with one remote ADD, whose
 //! source's time the daemon reports. Local folders, images and frontend inputs have no such time:
 //! those resolve to none, as in 1.26. A remote source (a git or HTTP main or named context, a
-//! stage's ADD) is kept in [`Resolved::remote`] for the caller to refuse, since stager does not
-//! ask the daemon for source metadata.
+//! stage's ADD) is kept in [`Resolved::remote`] for the gateway to ask the daemon about
+//! (`ResolveSourceMeta`); it plans again with the answer in `BuildOptions::source_epoch`.
 
 use super::args::GlobalArgs;
-use super::{Error, named_context};
+use super::{Error, NamedContext, named_context};
 use crate::instructions::{Instruction, Kind};
 use crate::options::{BuildOptions, MainContext};
 use crate::shell::Lexer;
@@ -22,8 +22,38 @@ pub const NAME: &str = "SOURCE_DATE_EPOCH";
 pub struct Resolved {
     /// Seconds since the Unix epoch.
     pub unix: Option<i64>,
-    /// A remote source whose time only the daemon can tell (`stage NAME` or `named context NAME`).
-    pub remote: Option<String>,
+    /// A remote source whose time only the daemon can tell, not yet asked for.
+    pub remote: Option<Remote>,
+}
+
+/// A source whose commit, Last-Modified or newest archive entry gives SOURCE_DATE_EPOCH.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Remote {
+    /// The git or HTTP(S) main context (`=context`).
+    MainContext,
+    /// A git or HTTP(S) named context.
+    NamedContext(NamedContext),
+    /// A `FROM scratch` stage with one remote ADD.
+    Stage {
+        /// The stage's name as written.
+        name: String,
+        /// The ADD source, expanded: an HTTP(S) URL or a git source.
+        source: String,
+        /// ADD `--checksum`, expanded.
+        checksum: Option<String>,
+        /// ADD `--keep-git-dir`.
+        keep_git_dir: Option<bool>,
+    },
+}
+
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Remote::MainContext => f.write_str("the main context"),
+            Remote::NamedContext(c) => write!(f, "named context {}", c.key),
+            Remote::Stage { name, .. } => write!(f, "stage {name}"),
+        }
+    }
 }
 
 impl Resolved {
@@ -56,32 +86,37 @@ pub fn resolve(
     if value.is_empty() {
         return Ok(Resolved::default());
     }
-    if value == "context" {
-        // A git or HTTP(S) main context has a commit or download time that only the daemon can
-        // tell; a local folder or a frontend input has none.
-        let remote = matches!(
-            opts.main_context,
-            Some(MainContext::Git(_) | MainContext::Http { .. })
-        );
-        return Ok(Resolved {
-            unix: None,
-            remote: remote.then(|| "the main context".to_string()),
-        });
-    }
     if let Ok(unix) = value.parse::<i64>() {
         return Ok(Resolved {
             unix: Some(unix),
             remote: None,
         });
     }
+    // The time the daemon reported for this value's source, once asked.
+    let remote = |source: Remote| match opts.source_epoch {
+        Some(unix) => Resolved { unix, remote: None },
+        None => Resolved {
+            unix: None,
+            remote: Some(source),
+        },
+    };
+    if value == "context" {
+        // A git or HTTP(S) main context has a commit or download time that only the daemon can
+        // tell; a local folder or a frontend input has none.
+        return Ok(match opts.main_context {
+            Some(MainContext::Git(_) | MainContext::Http { .. }) => remote(Remote::MainContext),
+            _ => Resolved::default(),
+        });
+    }
     if let Some(ctx) = named_context(opts, value, opts.target_platform()) {
-        let remote = ["git://", "http://", "https://"]
+        let is_remote = ["git://", "http://", "https://"]
             .iter()
             .any(|s| ctx.source.starts_with(s))
             || ctx.source.ends_with(".git");
-        return Ok(Resolved {
-            unix: None,
-            remote: remote.then(|| format!("named context {value}")),
+        return Ok(if is_remote {
+            remote(Remote::NamedContext(ctx))
+        } else {
+            Resolved::default()
         });
     }
     for (from, body) in stages {
@@ -99,11 +134,9 @@ pub fn resolve(
         };
         let mut vars = global.vars.clone();
         vars.remove(NAME);
-        stage_source(&f.image, body, &vars, opts, lexer).map_err(at)?;
-        return Ok(Resolved {
-            unix: None,
-            remote: Some(format!("stage {value}")),
-        });
+        let name = f.name.clone().unwrap_or_default();
+        let stage = stage_source(name, &f.image, body, &vars, opts, lexer).map_err(at)?;
+        return Ok(remote(stage));
     }
     Err(Error {
         message: format!("invalid SOURCE_DATE_EPOCH: {value}"),
@@ -111,14 +144,15 @@ pub fn resolve(
     })
 }
 
-/// Checks that a stage is a source-only stage: FROM scratch, ARGs, and exactly one remote ADD.
+/// The source of a source-only stage (FROM scratch, ARGs, and exactly one remote ADD).
 fn stage_source(
+    name: String,
     base: &str,
     body: &[&Instruction],
     vars: &super::args::Vars,
     opts: &BuildOptions,
     lexer: &Lexer,
-) -> Result<(), String> {
+) -> Result<Remote, String> {
     let base = lexer
         .process_word(base, vars)
         .map_err(|e| format!("failed to process source stage base name {base:?}: {e}"))?;
@@ -126,7 +160,7 @@ fn stage_source(
         return Err("SOURCE_DATE_EPOCH stage must use FROM scratch".into());
     }
     let mut env = vars.clone();
-    let mut source = false;
+    let mut source = None;
     for ins in body {
         match &ins.kind {
             Kind::Arg(decls) => {
@@ -142,7 +176,7 @@ fn stage_source(
                 }
             }
             Kind::Add(c) => {
-                if source {
+                if source.is_some() {
                     return Err(
                         "SOURCE_DATE_EPOCH stage must contain exactly one remote ADD".into(),
                     );
@@ -160,7 +194,16 @@ fn stage_source(
                         "SOURCE_DATE_EPOCH stage source must be a single HTTP(S) or Git ADD".into(),
                     );
                 }
-                source = true;
+                let checksum = match &c.checksum {
+                    Some(sum) => Some(lexer.process_word(sum, &env).map_err(|e| e.to_string())?),
+                    None => None,
+                };
+                source = Some(Remote::Stage {
+                    name: name.clone(),
+                    source: src,
+                    checksum,
+                    keep_git_dir: c.keep_git_dir,
+                });
             }
             _ => {
                 return Err(format!(
@@ -170,10 +213,7 @@ fn stage_source(
             }
         }
     }
-    if !source {
-        return Err("SOURCE_DATE_EPOCH stage must contain exactly one remote ADD".into());
-    }
-    Ok(())
+    source.ok_or_else(|| "SOURCE_DATE_EPOCH stage must contain exactly one remote ADD".into())
 }
 
 /// An HTTP(S) URL or a git source (a `git://`/`ssh://` URL, `git@host:path`, or a `.git` path).
@@ -283,6 +323,20 @@ mod plan_tests {
             assert_eq!(p.epoch.unix, None);
             assert_eq!(p.epoch.remote.is_some(), want, "{:?}", opts.main_context);
         }
+        // Once the daemon reported the time, it is the value, written back into the ARG.
+        opts.main_context = Some(MainContext::Git("https://example.com/r.git".into()));
+        opts.source_epoch = Some(Some(1_700_000_101));
+        let p = plan(&ins, df.escape, &opts).unwrap();
+        assert_eq!((p.epoch.unix, p.epoch.remote), (Some(1_700_000_101), None));
+        assert_eq!(
+            p.global_args.value_for_stage("SOURCE_DATE_EPOCH"),
+            Some("1700000101")
+        );
+        // A source without a time drops the arg, as a local context does.
+        opts.source_epoch = Some(None);
+        let p = plan(&ins, df.escape, &opts).unwrap();
+        assert_eq!((p.epoch.unix, p.epoch.remote), (None, None));
+        assert_eq!(p.global_args.value_for_stage("SOURCE_DATE_EPOCH"), None);
     }
 
     #[test]
@@ -291,7 +345,13 @@ mod plan_tests {
         assert_eq!((p.epoch.unix, p.epoch.remote.clone()), (None, None));
         let src = "ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nARG V=1\nADD https://example.com/v$V.tar /\nFROM busybox\n";
         let p = planned(src, None).unwrap();
-        assert_eq!(p.epoch.remote.as_deref(), Some("stage src"));
+        let want = super::Remote::Stage {
+            name: "src".into(),
+            source: "https://example.com/v1.tar".into(),
+            checksum: None,
+            keep_git_dir: None,
+        };
+        assert_eq!(p.epoch.remote, Some(want));
         let err = planned("FROM busybox\n", Some("nope")).unwrap_err();
         assert_eq!(err, "invalid SOURCE_DATE_EPOCH: nope");
         let two = "ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nADD https://a/x /\nADD https://a/y /\n";

@@ -14,6 +14,10 @@ busybox is pushed there too, as the daemon's docker.io mirror. Then:
   concurrency  a dozen stager builds at once through two clients (two client certificates):
                all succeed and give identical images
   cache        the shared-builder round trip (cache.py): registry and local cache
+  repro        SOURCE_DATE_EPOCH + rewrite-timestamp=true: stager's image digest equals the
+               built-in's for every case whose built-in build is reproducible (repro.py)
+  provenance   max-mode provenance per step, and a failing RUN's lines in the output and the
+               build history, as the built-in's (provenance.py)
   buildx       docker buildx's remote driver with the client certificate (buildx.py)
   platforms    multi-platform builds (platforms.py), when QEMU runs arm64 here
 
@@ -22,7 +26,7 @@ With no ../shared/tools/buildkit it says it skipped and exits 0.
 Environment: E2E_IMAGE (myorg/frontend, on DOCKER), DOCKER (/usr/bin/docker, pushes the images),
 BUILDKITD_ROOT (/opt/stager-buildkitd), BUILDKITD_PORT (18601; the empty daemon of the cache
 round trip PORT+1), CURRENT_ROOT (/opt/stager-docker-current: the buildx client), E2E_TAG_PREFIX (stager-e2e: registry repositories), BK_PARTS (tls suite
-concurrency cache buildx platforms), E2E_OUT (<repo>/.e2e; logs in .e2e/buildkit/).
+concurrency cache repro provenance buildx platforms), E2E_OUT (<repo>/.e2e; logs in .e2e/buildkit/).
 Output: `ok <check>` / `FAIL <check>: ...`, the suite's own lines, then `N passed, M failed`.
 """
 
@@ -41,7 +45,7 @@ import client  # noqa: E402
 from common import (IMAGE, OUT, PORT, PREFIX, REGISTRY, REPO, SHARED, harness, push,  # noqa: E402
                     sh, start_daemon)
 
-PARTS = os.environ.get("BK_PARTS", "tls suite concurrency cache buildx platforms").split()
+PARTS = os.environ.get("BK_PARTS", "tls suite concurrency cache repro provenance buildx platforms").split()
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,6 +168,13 @@ def main() -> int:
     if "cache" in PARTS:
         import cache
         checks += [(f"cache: {n}", (lambda f: lambda: f(frontend))(f)) for n, f in cache.CHECKS]
+    if "repro" in PARTS:
+        import repro
+        checks += [(f"repro: {n}", (lambda f: lambda: f(frontend))(f)) for n, f in repro.CHECKS]
+    if "provenance" in PARTS:
+        import provenance
+        checks += [(f"provenance: {n}", (lambda f: lambda: f(frontend))(f))
+                   for n, f in provenance.CHECKS]
     if "buildx" in PARTS:
         import buildx
         checks += [(n, (lambda f: lambda: f(frontend))(f)) for n, f in buildx.CHECKS]
