@@ -46,7 +46,8 @@ pub struct BuildOptions {
     pub session_id: String,
     /// `local-sessionid:NAME` overrides of the session per local.
     pub local_sessions: BTreeMap<String, String>,
-    /// Name of the local holding the build context (`contextkey`, default `context`).
+    /// Name of the local holding the build context (`context`; the gateway's `contextkey` only
+    /// names the attribute of a remote context, as in 1.26).
     pub context_name: String,
     /// Patterns from `.dockerignore`.
     pub excludes: Vec<String>,

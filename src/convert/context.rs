@@ -1,7 +1,7 @@
 //! Named contexts (`context:NAME=<source>`): the state, and the image config where the source
 //! has one, that stand in for an image or a stage.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use prost::Message;
 
@@ -15,11 +15,14 @@ use super::gitref::{self, Parsed};
 
 impl Dispatcher<'_> {
     /// The filesystem of a named context and, for images and inputs with metadata, its config.
+    /// `follow`: the paths the build reads of it, which a local one sends alone (1.26 makes a
+    /// source per stage, `COPY --from` and mount that reads a local context).
     pub(super) fn context_source(
         &self,
         named: &NamedContext,
         platform: &Platform,
         ins: &Instruction,
+        follow: Option<&BTreeSet<String>>,
     ) -> Result<(llb::State, Option<Image>), String> {
         let key = &named.key;
         let spec = &named.source;
@@ -86,6 +89,9 @@ impl Dispatcher<'_> {
                         serde_json::to_string(excludes).unwrap_or_default(),
                     );
                 }
+                if let Some(paths) = follow.and_then(super::follow_paths_attr) {
+                    attrs.insert("local.followpaths".into(), paths);
+                }
                 let meta = llb::OpMeta {
                     name: Some(format!("[context {key}] load from client")),
                     ..llb::OpMeta::default()
@@ -148,3 +154,7 @@ impl Dispatcher<'_> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "context_tests.rs"]
+mod tests;

@@ -122,16 +122,25 @@ impl Dispatcher<'_> {
                 }
                 self.context.clone()
             }
-            Some(Base::Stage(i)) => self
-                .stage_output(*i)
-                .ok_or_else(|| format!("stage {i} was not converted before use"))?,
+            Some(Base::Stage(i)) => {
+                for src in &sources {
+                    self.stage_read(*i, copy_source(src));
+                }
+                self.stage_output(*i)
+                    .ok_or_else(|| format!("stage {i} was not converted before use"))?
+            }
             Some(Base::Scratch) => llb::State::scratch(),
             Some(Base::Image(r)) => {
                 self.image_source(&r.to_string(), &st.platform, None, ins)
                     .map_err(|e| e.message)?
                     .0
             }
-            Some(Base::Context(named)) => self.context_source(named, &st.platform, ins)?.0,
+            Some(Base::Context(named)) => {
+                let read: std::collections::BTreeSet<String> =
+                    sources.iter().map(|s| copy_source(s)).collect();
+                self.context_source(named, &st.platform, ins, Some(&read))?
+                    .0
+            }
         };
         let unpack = c.unpack.unwrap_or(is_add);
         // What every copy of this instruction shares: owner, mode, excludes, and a created dest.

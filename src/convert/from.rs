@@ -68,7 +68,12 @@ impl Dispatcher<'_> {
             Base::Context(named) => {
                 // Counted like an image base, but named after the context, as BuildKit does.
                 let (state, image) = self
-                    .context_source(named, &stage.platform, &stage.from)
+                    .context_source(
+                        named,
+                        &stage.platform,
+                        &stage.from,
+                        self.named_follow.get(&stage.index),
+                    )
                     .map_err(at)?;
                 let image = image.unwrap_or_else(|| Image::scratch(&stage.platform));
                 let mut st = StageState::new(state, image, stage.platform.clone(), counted + 1);

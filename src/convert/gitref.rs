@@ -91,6 +91,16 @@ pub fn parse(word: &str, any_http: bool) -> Result<Parsed, String> {
     Ok(Parsed::Git(git))
 }
 
+/// Reads a build context spec (`context=`, git named contexts) as a git source: as
+/// [`parse`], and `github.com/o/r` (no scheme, deprecated but still a context in 1.26) is
+/// `https://github.com/o/r`, with or without `.git`.
+pub fn parse_context(spec: &str) -> Result<Parsed, String> {
+    match spec.strip_prefix("github.com/") {
+        Some(_) => parse(&format!("https://{spec}"), true),
+        None => parse(spec, false),
+    }
+}
+
 /// `scheme` (lowercased) and the rest after `://`, when the word starts with `[a-zA-Z0-9]+://`.
 fn scheme_of(word: &str) -> Option<(String, &str)> {
     let (scheme, rest) = word.split_once("://")?;
@@ -167,9 +177,6 @@ fn load_query(git: &mut GitRef, query: &str) -> Result<(), String> {
         }
         set_once(&mut git.reference, &branch, "ref")?;
     }
-    if !git.checksum.is_empty() && git.reference.is_empty() {
-        git.reference = git.checksum.clone();
-    }
     Ok(())
 }
 
@@ -225,6 +232,19 @@ mod tests {
             Ok(Parsed::Git(g)) => g,
             other => panic!("{word}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_github_context_without_scheme_is_git() {
+        let Ok(Parsed::Git(g)) = parse_context("github.com/o/r#main:sub") else {
+            panic!("not git");
+        };
+        assert_eq!(
+            (g.remote.as_str(), g.id.as_str()),
+            ("https://github.com/o/r", "github.com/o/r")
+        );
+        assert_eq!((g.reference.as_str(), g.subdir.as_str()), ("main", "sub"));
+        assert_eq!(parse_context("src/app"), Ok(Parsed::NotGit));
     }
 
     #[test]
@@ -286,11 +306,10 @@ mod tests {
         assert_eq!((g.keep_git_dir, g.submodules), (Some(true), Some(false)));
         let g = git("https://h/r.git?branch=dev");
         assert_eq!(g.reference, "refs/heads/dev");
+        // The commit is a checksum of the default branch, not a ref: a short one must be
+        // checked by the daemon ("expected checksum to match"), as 1.26 sends it.
         let g = git("https://h/r.git?commit=abc123");
-        assert_eq!(
-            (g.reference.as_str(), g.checksum.as_str()),
-            ("abc123", "abc123")
-        );
+        assert_eq!((g.reference.as_str(), g.checksum.as_str()), ("", "abc123"));
         let g = git("https://h/r.git?ref=a%2Fb#a/b");
         assert_eq!(g.reference, "a/b");
         let g = git("https://h/r.git?mtime=commit&fetch-by-commit");

@@ -89,7 +89,7 @@ pub fn http_source(url: &str) -> llb::State {
 /// Whether `spec` names a git repository (`Ok(false)` for anything else); a git URL with a
 /// bad query is an error.
 pub fn is_git(spec: &str) -> Result<bool, String> {
-    Ok(matches!(gitref::parse(spec, false)?, Parsed::Git(_)))
+    Ok(matches!(gitref::parse_context(spec)?, Parsed::Git(_)))
 }
 
 /// A git context (main or named): the URL's ref, subdir, checksum, submodules, `mtime` and
@@ -102,7 +102,7 @@ pub(super) fn git_context(
     llb_caps: &BTreeSet<String>,
     what: &str,
 ) -> Result<llb::State, String> {
-    let Parsed::Git(git) = gitref::parse(spec, false)? else {
+    let Parsed::Git(git) = gitref::parse_context(spec)? else {
         return Err(format!("invalid git context {spec}"));
     };
     let mut source = super::copy::git_attrs(llb_caps, &git, None, None, what)?;

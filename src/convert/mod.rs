@@ -85,6 +85,9 @@ pub struct Converted {
     pub definition: pb::Definition,
     /// The target's image config.
     pub image: Image,
+    /// What an SBOM scan covers besides the target, by name (`context` and stage names), as
+    /// `BUILDKIT_SBOM_SCAN_CONTEXT` / `BUILDKIT_SBOM_SCAN_STAGE` ask.
+    pub sbom_extras: Vec<(String, llb::State)>,
 }
 
 /// An instruction that cannot be converted.
@@ -118,24 +121,40 @@ pub fn convert_checked(
     let reported = lint.map_or(0, crate::lint::Sink::len);
     // The context source's followpaths depend on every COPY of every stage, which are only known
     // after dispatch: dispatch once to learn them, then swap the final context source into the
-    // graph (or, where the swap cannot give the same bytes, dispatch again with it).
-    if let Some(main) = &ctx.options.main_context {
+    // graph (or, where the swap cannot give the same bytes, dispatch again with it). Stages that
+    // start from a local named context get theirs the same way (by dispatching again).
+    let remote = match &ctx.options.main_context {
         // A remote context is taken whole: there is no client directory to filter.
-        let context =
+        Some(main) => Some(
             main_context::scoped_context(main, ctx.options, &ctx.llb_caps).map_err(|message| {
                 Error {
                     message,
                     lines: (0, 0),
                 }
-            })?;
-        let out = Dispatcher::new(plan, escape, bases, ctx, context, lint).run()?;
-        return Ok(finish(out, ctx));
-    }
-    let provisional = context_source(ctx, None);
-    let first = Dispatcher::new(plan, escape, bases, ctx, provisional.clone(), lint).run()?;
+            })?,
+        ),
+        None => None,
+    };
+    let provisional = remote.clone().unwrap_or_else(|| context_source(ctx, None));
+    let none = BTreeMap::new();
+    let first =
+        Dispatcher::new(plan, escape, bases, ctx, provisional.clone(), lint, &none).run()?;
+    let named = named_follow(plan, &first.stage_paths);
     let follow = &first.context_paths;
     // With no context path, or with `/` among them, the first pass's source was already right.
-    let out = if follow.is_empty() || follow.contains("/") {
+    let filtered = remote.is_none() && !follow.is_empty() && !follow.contains("/");
+    let out = if !named.is_empty() {
+        let last = if filtered {
+            context_source(ctx, Some(follow))
+        } else {
+            provisional
+        };
+        // The second pass reports the same findings again.
+        if let Some(sink) = lint {
+            sink.truncate(reported);
+        }
+        Dispatcher::new(plan, escape, bases, ctx, last, lint, &named).run()?
+    } else if !filtered {
         first
     } else {
         let last = context_source(ctx, Some(follow));
@@ -143,20 +162,26 @@ pub fn convert_checked(
             state: provisional_state,
             image,
             context_paths,
+            stage_paths,
+            sbom_extras,
         } = first;
         // The provisional graph goes as soon as the final one exists: its ops are all copied.
-        match provisional_state.replace(&provisional, &last) {
-            Some(state) => Dispatched {
+        let extras: Option<Vec<(String, llb::State)>> = (sbom_extras.into_iter())
+            .map(|(name, s)| Some((name, s.replace(&provisional, &last)?)))
+            .collect();
+        match (provisional_state.replace(&provisional, &last), extras) {
+            (Some(state), Some(sbom_extras)) => Dispatched {
                 state,
                 image,
                 context_paths,
+                stage_paths,
+                sbom_extras,
             },
-            None => {
-                // The second pass reports the same findings again.
+            _ => {
                 if let Some(sink) = lint {
                     sink.truncate(reported);
                 }
-                Dispatcher::new(plan, escape, bases, ctx, last, lint).run()?
+                Dispatcher::new(plan, escape, bases, ctx, last, lint, &none).run()?
             }
         }
     };
@@ -170,7 +195,32 @@ fn finish(out: Dispatched, ctx: &Context<'_>) -> Converted {
     Converted {
         definition: llb::marshal_owned(out.state, ctx.source_info.clone()),
         image,
+        sbom_extras: out.sbom_extras,
     }
+}
+
+/// The paths each stage that starts from a local named context reads of it, where they are
+/// not the whole context: what the source's `local.followpaths` become, as in 1.26.
+fn named_follow(
+    plan: &Plan,
+    stage_paths: &BTreeMap<usize, BTreeSet<String>>,
+) -> BTreeMap<usize, BTreeSet<String>> {
+    (plan.reachable_stages())
+        .filter(|s| matches!(&s.base, Base::Context(c) if c.source.starts_with("local:")))
+        .filter_map(|s| {
+            let paths = stage_paths.get(&s.index)?;
+            (!paths.is_empty() && !paths.contains("/")).then(|| (s.index, paths.clone()))
+        })
+        .collect()
+}
+
+/// `local.followpaths` of a set of absolute paths (none when `/` is among them).
+fn follow_paths_attr(paths: &BTreeSet<String>) -> Option<String> {
+    if paths.is_empty() || paths.contains("/") {
+        return None;
+    }
+    let rel: Vec<&str> = paths.iter().map(|p| p.trim_start_matches('/')).collect();
+    Some(serde_json::to_string(&rel).unwrap_or_default())
 }
 
 /// The main build context, loaded lazily by the daemon only when an op reads it.
@@ -190,15 +240,8 @@ fn context_source(ctx: &Context<'_>, follow: Option<&BTreeSet<String>>) -> llb::
             serde_json::to_string(&opts.excludes).unwrap_or_default(),
         );
     }
-    if let Some(paths) = follow.filter(|p| !p.contains("/")) {
-        let rel: Vec<String> = paths
-            .iter()
-            .map(|p| p.trim_start_matches('/').to_string())
-            .collect();
-        attrs.insert(
-            "local.followpaths".into(),
-            serde_json::to_string(&rel).unwrap_or_default(),
-        );
+    if let Some(paths) = follow.and_then(follow_paths_attr) {
+        attrs.insert("local.followpaths".into(), paths);
     }
     let meta = llb::OpMeta {
         name: Some("[internal] load build context".into()),
@@ -235,6 +278,10 @@ struct Dispatched {
     state: llb::State,
     image: Image,
     context_paths: BTreeSet<String>,
+    /// What each stage chain reads of itself, by the index of the chain's first stage.
+    stage_paths: BTreeMap<usize, BTreeSet<String>>,
+    /// The SBOM scan extras: the build context (when asked for) and the stages asked for.
+    sbom_extras: Vec<(String, llb::State)>,
 }
 
 /// One pass over the reachable stages, in Dockerfile order.
@@ -245,6 +292,14 @@ struct Dispatcher<'p> {
     lexer: Lexer,
     context: llb::State,
     context_paths: BTreeSet<String>,
+    /// The first stage of each stage's chain of `FROM <stage>`: they share one set of paths
+    /// read from them (`COPY --from`, mounts, `/` for a RUN or the target), as in 1.26.
+    roots: Vec<usize>,
+    stage_paths: BTreeMap<usize, BTreeSet<String>>,
+    /// Given: the followpaths of the local named contexts stages start from (second pass).
+    named_follow: &'p BTreeMap<usize, BTreeSet<String>>,
+    /// The stages an SBOM scan covers besides the target, by stage name.
+    sbom_stages: Vec<(String, llb::State)>,
     /// Dispatched stages by index, kept while a later stage still starts FROM them.
     done: Vec<Option<StageState>>,
     /// The filesystem of every dispatched stage, for COPY --from and RUN --mount from.
@@ -270,7 +325,14 @@ impl<'p> Dispatcher<'p> {
         ctx: &'p Context<'p>,
         context: llb::State,
         lint: Option<&'p crate::lint::Sink>,
+        named_follow: &'p BTreeMap<usize, BTreeSet<String>>,
     ) -> Self {
+        let mut roots: Vec<usize> = (0..plan.stages.len()).collect();
+        for stage in &plan.stages {
+            if let Base::Stage(parent) = stage.base {
+                roots[stage.index] = roots.get(parent).copied().unwrap_or(parent);
+            }
+        }
         let implicit: BTreeSet<String> = plan
             .stages
             .iter()
@@ -294,6 +356,10 @@ impl<'p> Dispatcher<'p> {
             lexer: Lexer::new(escape),
             context,
             context_paths: BTreeSet::new(),
+            roots,
+            stage_paths: BTreeMap::new(),
+            named_follow,
+            sbom_stages: Vec::new(),
             done: vec![None; plan.stages.len()],
             emitted: 0,
             outputs: vec![None; plan.stages.len()],
@@ -313,6 +379,8 @@ impl<'p> Dispatcher<'p> {
     }
 
     fn run(mut self) -> Result<Dispatched, Error> {
+        // Whether the target asks for its context to be scanned.
+        let mut scan_context = false;
         for stage in self.plan.reachable_stages() {
             let (mut st, triggers) = self.start(stage)?;
             let inherited = st.image.history.len();
@@ -330,6 +398,12 @@ impl<'p> Dispatcher<'p> {
                     entry.created = Some(created.clone());
                 }
             }
+            if stage.index != self.plan.target && self.sbom_scan(stage, &st, SCAN_STAGE) {
+                self.sbom_stages.push((sbom_name(stage), st.state.clone()));
+            }
+            if stage.index == self.plan.target {
+                scan_context = self.sbom_scan(stage, &st, SCAN_CONTEXT);
+            }
             self.outputs[stage.index] = Some(st.state.clone());
             self.done[stage.index] = Some(st);
         }
@@ -337,10 +411,20 @@ impl<'p> Dispatcher<'p> {
             message: "target stage was not converted".into(),
             lines: (0, 0),
         })?;
+        // The whole target is used.
+        self.stage_read(self.plan.target, "/".into());
+        let mut sbom_extras = Vec::new();
+        if scan_context {
+            sbom_extras.push(("context".to_string(), self.context.clone()));
+        }
+        sbom_extras.extend(self.sbom_stages);
+        sbom_extras.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Dispatched {
             state: target.state,
             image: target.image,
             context_paths: self.context_paths,
+            stage_paths: self.stage_paths,
+            sbom_extras,
         })
     }
 
@@ -367,6 +451,30 @@ impl<'p> Dispatcher<'p> {
             Kind::From(_) => Err(at("unexpected FROM inside a stage".into())),
             _ => self.meta_step(st, stage, ins).map_err(at),
         }
+    }
+
+    /// Whether `arg` (a stage list or a boolean) covers `stage`: its global value, then the
+    /// stage's own declarations, the last one winning (1.26's `isEnabledForStage`).
+    fn sbom_scan(&self, stage: &Stage, st: &StageState, arg: &str) -> bool {
+        let name = sbom_name(stage);
+        let enabled = |value: &str| match value {
+            "1" | "t" | "T" | "true" | "TRUE" | "True" => true,
+            "0" | "f" | "F" | "false" | "FALSE" | "False" => false,
+            list => list.split(',').any(|s| s == name),
+        };
+        let mut on = (self.plan.global_args.value_for_stage(arg)).is_some_and(enabled);
+        for (key, value) in st.build_args.iter() {
+            if let (true, Some(value)) = (key == arg, value) {
+                on = enabled(value);
+            }
+        }
+        on
+    }
+
+    /// Records that `path` of stage `index` is read (by a later stage, a RUN, or as the target).
+    fn stage_read(&mut self, index: usize, path: String) {
+        let root = self.roots.get(index).copied().unwrap_or(index);
+        self.stage_paths.entry(root).or_default().insert(path);
     }
 
     /// The filesystem a dispatched stage produced.
@@ -400,6 +508,16 @@ impl<'p> Dispatcher<'p> {
             ..llb::OpMeta::default()
         }
     }
+}
+
+/// The build arg that asks for stages to be scanned with the target.
+const SCAN_STAGE: &str = "BUILDKIT_SBOM_SCAN_STAGE";
+/// The build arg that asks for the build context to be scanned with the target.
+const SCAN_CONTEXT: &str = "BUILDKIT_SBOM_SCAN_CONTEXT";
+
+/// A stage's name in SBOM scans (`stage-N` when it has none).
+fn sbom_name(stage: &Stage) -> String {
+    (stage.name.clone()).unwrap_or_else(|| format!("stage-{}", stage.index))
 }
 
 /// A `.dockerignore` pattern cleaned as BuildKit's `ignorefile` does.

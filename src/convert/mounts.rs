@@ -74,7 +74,13 @@ impl Dispatcher<'_> {
         let caps = &self.ctx.llb_caps;
         let mut source = match (m.kind, from) {
             (MountKind::Tmpfs, _) | (MountKind::Cache, None) => llb::State::scratch(),
-            (_, Some(base)) => self.base_state(base, st, ins)?,
+            (_, Some(base)) => {
+                let read = copy_source(&m.source);
+                if let Base::Stage(i) = base {
+                    self.stage_read(*i, read.clone());
+                }
+                self.base_state(base, st, ins, &read)?
+            }
             (_, None) => self.context.clone(),
         };
         // BuildKit records a context path for every mount without `from` except caches: a
@@ -141,12 +147,14 @@ impl Dispatcher<'_> {
         })
     }
 
-    /// The state of a mount's `from`: an earlier stage, scratch or an image.
+    /// The state of a mount's `from`: an earlier stage, scratch, an image or a named context
+    /// (of which only `read` is sent, when it is local).
     fn base_state(
         &self,
         base: &Base,
         st: &StageState,
         ins: &Instruction,
+        read: &str,
     ) -> Result<llb::State, String> {
         match base {
             Base::Stage(i) => self
@@ -157,9 +165,11 @@ impl Dispatcher<'_> {
                 .image_source(&r.to_string(), &st.platform, None, ins)
                 .map(|(state, _)| state)
                 .map_err(|e| e.message),
-            Base::Context(named) => self
-                .context_source(named, &st.platform, ins)
-                .map(|(state, _)| state),
+            Base::Context(named) => {
+                let read = std::collections::BTreeSet::from([read.to_string()]);
+                self.context_source(named, &st.platform, ins, Some(&read))
+                    .map(|(state, _)| state)
+            }
         }
     }
 

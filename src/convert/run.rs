@@ -38,11 +38,13 @@ impl Dispatcher<'_> {
     pub(super) fn run_step(
         &mut self,
         st: &mut StageState,
-        _stage: &Stage,
+        stage: &Stage,
         ins: &Instruction,
         run: &Run,
         mount_from: &[Option<Base>],
     ) -> Result<(), String> {
+        // A RUN can read anything of its stage.
+        self.stage_read(stage.index, "/".into());
         let (args, pipes, summary) = heredoc_command(st, run)?;
         let extra = self.run_mounts(st, ins, run, mount_from)?;
         let opts = self.ctx.options;

@@ -1,5 +1,6 @@
 //! What named contexts need from the daemon before conversion: the frontend inputs behind
-//! `input:` contexts (`Inputs` RPC) and the `.dockerignore` of `local:` contexts.
+//! `input:` contexts (`Inputs` RPC), the `.dockerignore` of `local:` contexts, and what a
+//! source policy makes of the image a `docker-image:` context names.
 
 use std::collections::BTreeMap;
 
@@ -109,6 +110,65 @@ fn image_config(json: &str) -> Result<Option<Vec<u8>>, String> {
             .map(Some)
             .map_err(|e| e.to_string()),
     }
+}
+
+/// How many times a source policy may turn a named context's image into another source
+/// (dockerui's `maxContextRecursion`).
+pub(super) const MAX_REDIRECTS: usize = 10;
+
+/// The daemon's answer when a source policy turns an image into a source of another kind
+/// (`ref mutated by policy to non-image: docker-image://REF -> UPDATED`): REF and UPDATED.
+pub(super) fn policy_redirect(message: &str) -> Option<(&str, &str)> {
+    let (_, rest) = message.split_once("ref mutated by policy to non-image: docker-image://")?;
+    let (reference, updated) = rest.split_once(" -> ")?;
+    Some((reference, updated.split_whitespace().next()?))
+}
+
+/// Points the `docker-image:` named contexts that name `reference` at `updated` (`local://dir`
+/// becomes `local:dir`), as dockerui does when the policy answer comes back, and loads the
+/// `.dockerignore` of a local one. False when no named context names that image.
+pub(super) async fn redirect(
+    client: &mut Client,
+    build: &mut BuildOptions,
+    reference: &str,
+    updated: &str,
+    redirects: usize,
+) -> Result<bool, Failure> {
+    let keys: Vec<String> = (build.named_contexts.iter())
+        .filter(|(key, source)| {
+            let named = crate::plan::NamedContext {
+                key: (*key).clone(),
+                source: (*source).clone(),
+            };
+            named.image().is_some_and(|r| r.to_string() == reference)
+        })
+        .map(|(key, _)| key.clone())
+        .collect();
+    let Some(first) = keys.first() else {
+        return Ok(false);
+    };
+    if redirects >= MAX_REDIRECTS {
+        return Err(Failure::plain(format!(
+            "context recursion limit exceeded; this may indicate a cycle in the provided source policies: {}",
+            build.named_contexts[first]
+        )));
+    }
+    let Some((scheme, rest)) = updated.split_once("://") else {
+        return Err(Failure::plain(format!("could not parse ref: {updated}")));
+    };
+    let source = format!("{scheme}:{rest}");
+    for key in &keys {
+        build.named_contexts.insert(key.clone(), source.clone());
+    }
+    if scheme == "local"
+        && !build.context_excludes.contains_key(rest)
+        && let Some(bytes) = local_dockerignore(client, build, rest, first).await?
+    {
+        build
+            .context_excludes
+            .insert(rest.to_string(), pipeline::dockerignore_patterns(&bytes));
+    }
+    Ok(true)
 }
 
 /// The `.dockerignore` at the root of local `name`, read the way the official frontend reads

@@ -349,6 +349,7 @@ pub(super) async fn build_pending(
         Some(super::lint::BuildChecks::start(&parsed, &build_opts).map_err(Failure::plain)?);
     // One conversion and one (lazy) Solve per platform, as the official frontend does.
     let mut solved = Vec::new();
+    let mut scans = Vec::new();
     for platform in platforms {
         let mut platform_opts = build_opts.clone();
         platform_opts.target_platform = platform;
@@ -400,11 +401,41 @@ pub(super) async fn build_pending(
             },
             _ => f,
         };
-        let bases = match first_bases {
-            Some(bases) => bases,
-            None => resolve_images(client, &plan.base_images(), &platform_opts).await,
+        // A source policy may turn the image of a named context into another source (a local
+        // directory, say): the context then is that source, and the plan is made again.
+        let mut redirects = 0;
+        let mut answer = match first_bases {
+            Some(bases) => Some(bases),
+            None => Some(resolve_images(client, &plan.base_images(), &platform_opts).await),
         };
-        let mut bases = bases.map_err(|f| at_image(f, &plan))?;
+        let mut bases = loop {
+            let resolved = match answer.take() {
+                Some(resolved) => resolved,
+                None => resolve_images(client, &plan.base_images(), &platform_opts).await,
+            };
+            let failure = match resolved {
+                Ok(bases) => break bases,
+                Err(f) => f,
+            };
+            let Some((reference, updated)) = super::contexts::policy_redirect(&failure.message)
+            else {
+                return Err(at_image(failure, &plan));
+            };
+            let (reference, updated) = (reference.to_string(), updated.to_string());
+            if !super::contexts::redirect(
+                client,
+                &mut platform_opts,
+                &reference,
+                &updated,
+                redirects,
+            )
+            .await?
+            {
+                return Err(at_image(failure, &plan));
+            }
+            redirects += 1;
+            plan = pipeline::plan(&parsed, &platform_opts).map_err(with_location)?;
+        };
         // Base images' ONBUILD triggers may read stages the target does not: plan again with
         // them, as BuildKit resolves again when triggers bring new dependencies. Each round
         // adds unreached stages, so it ends.
@@ -460,6 +491,7 @@ pub(super) async fn build_pending(
                     ("result.json".to_string(), json.into_bytes()),
                     ("version".to_string(), b"0.1.0".to_vec()),
                 ]),
+                attestations: BTreeMap::new(),
             });
         }
         let result = client
@@ -482,15 +514,27 @@ pub(super) async fn build_pending(
             .target_base_image()
             .and_then(|request| bases.get(&request.key()))
             .map(|base| base.config.to_json());
-        solved.push(Solved {
+        let one = Solved {
             platform: platform_opts.target_platform().clone(),
             reference,
             image: converted.image,
             base_config,
             epoch: plan.epoch.unix,
-        });
+        };
+        if opts.sbom.is_some() {
+            scans.push(super::sbom::Target {
+                id: super::result::export_platform(&one).format_all(),
+                core: one.reference.def.clone().unwrap_or_default(),
+                extras: converted.sbom_extras,
+            });
+        }
+        solved.push(one);
     }
-    Ok(assemble_result(solved, opts.returns_ref_map()))
+    let mut result = assemble_result(solved, opts.returns_ref_map());
+    if let Some(sbom) = &opts.sbom {
+        result.attestations = super::sbom::attest(client, sbom, &opts.build, scans).await?;
+    }
+    Ok(result)
 }
 
 /// The subrequest that returns the converted LLB as JSON (dockerfile 1.20+).
@@ -527,6 +571,7 @@ fn subrequest(
     Ok(gw::Result {
         result: None,
         metadata: answer.metadata(),
+        attestations: BTreeMap::new(),
     })
 }
 
@@ -554,6 +599,7 @@ async fn outline_answer(
     Ok(gw::Result {
         result: None,
         metadata: outline.answer().metadata(),
+        attestations: BTreeMap::new(),
     })
 }
 

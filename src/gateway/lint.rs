@@ -59,6 +59,7 @@ pub(super) async fn answer(
     Ok(gw::Result {
         result: None,
         metadata,
+        attestations: BTreeMap::new(),
     })
 }
 

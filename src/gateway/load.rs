@@ -147,5 +147,10 @@ pub(super) async fn load_context_dockerignore(
     };
     let definition = llb::marshal(&llb::State::local(local, attrs, meta), None);
     let reference = client.solve_ref(definition).await?;
-    Ok(client.read_file(&reference, ".dockerignore").await?)
+    // Any read error counts as no `.dockerignore`, as in dockerui: a client that sends no
+    // directories ("no local sources enabled") can still build what never uses the context.
+    Ok(client
+        .read_file(&reference, ".dockerignore")
+        .await
+        .unwrap_or(None))
 }

@@ -28,6 +28,7 @@ mod resources;
 mod result;
 #[cfg(test)]
 mod round_trip_tests;
+pub mod sbom;
 mod source_meta;
 #[cfg(test)]
 mod source_meta_tests;
@@ -52,6 +53,9 @@ pub enum Error {
         /// What the daemon answered.
         status: Box<tonic::Status>,
     },
+    /// A frontend input without a definition (BuildKit's Go client refuses it the same way).
+    #[error("invalid nil input definition to definition op")]
+    NilInput,
 }
 
 impl Error {

@@ -39,6 +39,8 @@ pub struct GatewayOptions {
     pub frontend_caps: Vec<String>,
     /// `input-metadata:NAME`: JSON maps of base64 values that come with frontend inputs.
     pub input_metadata: BTreeMap<String, String>,
+    /// `attest:sbom`: the frontend scans the result (and the extras asked for) itself.
+    pub sbom: Option<super::sbom::Sbom>,
     /// All attributes as received, for forwarding.
     pub attrs: BTreeMap<String, String>,
 }
@@ -152,7 +154,6 @@ impl GatewayOptions {
                         }
                     }
                     "contextsubdir" => build.context_subdir = Some(value.clone()),
-                    "contextkey" if !value.is_empty() => build.context_name = value.clone(),
                     "platform" if !value.is_empty() => {
                         for spec in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                             let p = Platform::parse(spec).map_err(|e| err(&e.to_string()))?;
@@ -225,7 +226,15 @@ impl GatewayOptions {
                 }
             }
         }
-        out.context_spec = attrs.get(&build.context_name).cloned();
+        // `contextkey` names the attribute holding a remote context; the client's context
+        // folder stays the local `context`, as in 1.26.
+        let context_key = attrs.get("contextkey").map_or("context", String::as_str);
+        out.context_spec = attrs.get(context_key).cloned();
+        out.sbom = super::sbom::parse(&attrs).map_err(|reason| OptionError {
+            key: String::new(),
+            value: String::new(),
+            reason,
+        })?;
         build.linux_resources = super::resources::parse(&attrs).map_err(|reason| OptionError {
             key: String::new(),
             value: String::new(),
@@ -510,6 +519,17 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(o.missing_caps(), [("x.y", false)]);
+    }
+
+    #[test]
+    fn contextkey_names_the_remote_context_attribute_not_the_local() {
+        let o = opts(&[
+            ("contextkey", "ctx2"),
+            ("ctx2", "https://example.com/r.git"),
+        ])
+        .unwrap();
+        assert_eq!(o.context_spec.as_deref(), Some("https://example.com/r.git"));
+        assert_eq!(o.build.context_name, "context");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use prost::Message as _;
 use crate::proto::moby::buildkit::v1::frontend as gw;
 use crate::proto::pb;
 
-use super::tests::{FakeDaemon, Read, daemon, run_build};
+use super::tests::{FakeDaemon, Read, daemon, failing_build, run_build};
 
 /// Each Solve's source ops as `identifier` plus the attributes that tell them apart.
 fn sources(req: &gw::SolveRequest) -> Vec<String> {
@@ -182,5 +182,53 @@ async fn frontend_inputs_give_the_context_and_the_dockerfile() {
         "{:?}",
         sources(&solves[1])
     );
+    no_locals(&solves);
+}
+
+#[tokio::test]
+async fn a_nil_frontend_input_is_refused_as_buildkit_does() {
+    let mut fake = daemon(DOCKERFILE);
+    // A Go client's nil definition arrives as an empty one (no metadata).
+    fake.inputs
+        .insert("context".into(), pb::Definition::default());
+    fake.inputs
+        .insert("dockerfile".into(), pb::Definition::default());
+    let failure = failing_build(fake, &[]).await;
+    assert_eq!(
+        failure.message,
+        "failed to get frontend inputs: invalid nil input definition to definition op"
+    );
+}
+
+#[tokio::test]
+async fn a_dockerfile_input_without_context_builds_what_never_uses_the_context() {
+    let dockerfile = crate::llb::State::image(
+        "docker.io/library/df:1",
+        Default::default(),
+        crate::llb::OpMeta::default(),
+    );
+    let mut fake = daemon("FROM scratch\n");
+    fake.inputs
+        .insert("dockerfile".into(), crate::llb::marshal(&dockerfile, None));
+    // The client sent no directories: reading the context's .dockerignore fails.
+    fake.dockerignore_error = Some("no local sources enabled");
+    let (solves, _) = build(fake, &[("platform", "linux/amd64,linux/arm64")]).await;
+    assert!(solves.len() >= 2, "{}", solves.len());
+}
+
+#[tokio::test]
+async fn a_git_context_commit_is_a_checksum_not_a_ref() {
+    let url = "https://example.com/o/r.git?commit=3eb2f147";
+    let (solves, _) = build(git_daemon(), &[("context", url)]).await;
+    let git =
+        "git://example.com/o/r.git git.checksum=3eb2f147 git.fullurl=https://example.com/o/r.git";
+    assert_eq!(sources(&solves[0]), [git]);
+}
+
+#[tokio::test]
+async fn a_github_context_without_scheme_is_a_git_context() {
+    let (solves, _) = build(git_daemon(), &[("context", "github.com/o/r")]).await;
+    let git = "git://github.com/o/r git.fullurl=https://github.com/o/r";
+    assert_eq!(sources(&solves[0]), [git]);
     no_locals(&solves);
 }

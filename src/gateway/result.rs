@@ -40,6 +40,7 @@ pub(super) fn assemble_result(solved: Vec<Solved>, ref_map: bool) -> gw::Result 
         return gw::Result {
             result: Some(gw::result::Result::Ref(one.reference.clone())),
             metadata,
+            attestations: BTreeMap::new(),
         };
     }
     let mut refs = BTreeMap::new();
@@ -57,12 +58,13 @@ pub(super) fn assemble_result(solved: Vec<Solved>, ref_map: bool) -> gw::Result 
     gw::Result {
         result: Some(gw::result::Result::Refs(gw::RefMap { refs })),
         metadata,
+        attestations: BTreeMap::new(),
     }
 }
 
 /// The platform a result is exported as: a Windows target without an OS version takes the
 /// image's (BuildKit's `extendWindowsPlatform`).
-fn export_platform(solved: &Solved) -> Platform {
+pub(super) fn export_platform(solved: &Solved) -> Platform {
     let mut p = solved.platform.clone();
     let image = &solved.image;
     if p.os == "windows"

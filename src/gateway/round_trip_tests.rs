@@ -69,7 +69,8 @@ async fn a_bad_dockerignore_is_reported_before_a_failed_image_resolution() {
 async fn inputs_are_asked_for_while_ping_is_under_way_and_not_again() {
     let fake = super::tests::FakeDaemon {
         // An input the build does not use: the daemon announces `frontend.inputs`.
-        inputs: [("unused".to_string(), Default::default())].into(),
+        // (Not an empty definition: that is a nil input, which fails them all.)
+        inputs: [("unused".to_string(), unused_input())].into(),
         together: together(&["Ping", "Inputs"]),
         ..daemon("FROM busybox\nRUN true\n")
     };
@@ -127,4 +128,14 @@ fn the_build_platform_is_the_first_worker_s_first() {
         None
     );
     assert_eq!(first_worker_platform("not json"), None);
+}
+
+/// A frontend input the build does not use: one image source.
+fn unused_input() -> crate::proto::pb::Definition {
+    let image = crate::llb::State::image(
+        "docker.io/library/alpine:latest",
+        Default::default(),
+        crate::llb::OpMeta::default(),
+    );
+    crate::llb::marshal(&image, None)
 }

@@ -41,6 +41,10 @@ pub(super) struct FakeDaemon {
     pub(super) reads: Arc<Mutex<Vec<Read>>>,
     /// The context's `.dockerignore`, when it has one.
     pub(super) dockerignore: Option<Vec<u8>>,
+    /// ReadFile of the context's `.dockerignore` fails with this (a client with no directories).
+    pub(super) dockerignore_error: Option<&'static str>,
+    /// A source policy: ResolveImageConfig of this image says it became that other source.
+    pub(super) policy: Option<(&'static str, &'static str)>,
     /// The ResolveImageConfig calls received.
     pub(super) resolves: Arc<Mutex<Vec<gw::ResolveImageConfigRequest>>>,
     /// The `ResolveSourceMeta` answer (its `source` is filled from the request).
@@ -94,6 +98,13 @@ impl LlbBridge for FakeDaemon {
         request: Request<gw::ResolveImageConfigRequest>,
     ) -> Result<Response<gw::ResolveImageConfigResponse>, Status> {
         self.meet("ResolveImageConfig").await?;
+        if let Some((image, updated)) = self.policy
+            && request.get_ref().r#ref == image
+        {
+            return Err(Status::unknown(format!(
+                "ref mutated by policy to non-image: docker-image://{image} -> {updated}"
+            )));
+        }
         if let Ok(mut resolves) = self.resolves.lock() {
             resolves.push(request.into_inner());
         }
@@ -133,6 +144,7 @@ impl LlbBridge for FakeDaemon {
                     def: None,
                 })),
                 metadata: Default::default(),
+                attestations: Default::default(),
             }),
         }))
     }
@@ -150,6 +162,11 @@ impl LlbBridge for FakeDaemon {
                 request.file_path.clone(),
                 request.range.as_ref().map(|r| r.length),
             ));
+        }
+        if let (".dockerignore", Some(message)) =
+            (request.file_path.as_str(), self.dockerignore_error)
+        {
+            return Err(Status::unknown(message));
         }
         let found = match request.file_path.as_str() {
             "Dockerfile" => Some(self.dockerfile.clone()),
@@ -706,4 +723,66 @@ async fn errors_carry_the_dockerfile_and_its_loading_definition() {
         panic!("built")
     };
     assert_eq!(failure.ranges, [(3, 3)], "{}", failure.message);
+}
+
+#[tokio::test]
+async fn a_source_policy_can_turn_a_named_context_image_into_a_local_directory() {
+    use prost::Message as _;
+    let mut fake = daemon("FROM scratch AS replace\nFROM scratch\nCOPY --from=replace /foo /\n");
+    fake.policy = Some(("docker.io/library/alpine:latest", "local://test"));
+    let solves = fake.solves.clone();
+    let context = (
+        "context:replace",
+        "docker-image:docker.io/library/alpine:latest",
+    );
+    if let Err(f) = run_build(fake, &[context]).await {
+        panic!("build failed: {}", f.message);
+    }
+    let solves = solves.lock().expect("lock");
+    let sources = |req: &gw::SolveRequest| -> Vec<(String, Option<String>)> {
+        let def = req.definition.as_ref().expect("definition");
+        (def.def.iter())
+            .filter_map(|b| pb::Op::decode(b.as_slice()).ok())
+            .filter_map(|op| match op.op {
+                Some(pb::op::Op::Source(s)) => {
+                    Some((s.identifier, s.attrs.get("local.followpaths").cloned()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    // Its .dockerignore is read, then the build copies from the directory.
+    let ignore = Some(r#"[".dockerignore"]"#.to_string());
+    assert!(
+        solves
+            .iter()
+            .any(|r| sources(r) == [("local://test".to_string(), ignore.clone())])
+    );
+    let main = sources(solves.last().expect("main solve"));
+    assert_eq!(
+        main,
+        [("local://test".to_string(), Some(r#"["foo"]"#.into()))]
+    );
+}
+
+#[tokio::test]
+async fn no_empty_source_locations_reach_the_daemon() {
+    // BuildKit's Go decoder makes an empty map value nil, and buildkitd dereferences it.
+    let fake = daemon("FROM busybox\nRUN true\n");
+    let solves = fake.solves.clone();
+    run_build(fake, &[])
+        .await
+        .unwrap_or_else(|f| panic!("build failed: {}", f.message));
+    let solves = solves.lock().expect("lock");
+    assert!(solves.len() >= 3, "{}", solves.len());
+    for req in solves.iter() {
+        let def = req.definition.as_ref().expect("definition");
+        if let Some(source) = &def.source {
+            assert!(
+                source.locations.values().all(|l| !l.locations.is_empty()),
+                "{:?}",
+                source.locations
+            );
+        }
+    }
 }

@@ -11,7 +11,7 @@
 //! ```
 
 mod flags;
-mod mount;
+pub(crate) mod mount;
 mod parse;
 
 pub use flags::{FlagKind, Flags};

@@ -306,7 +306,7 @@ fn with_suggestion(message: String, value: &str, options: &[&str]) -> String {
 }
 
 /// The fields of the first CSV record, as Go's `encoding/csv` reads them (no lazy quotes).
-fn csv_fields(s: &str) -> Result<Vec<String>, String> {
+pub(crate) fn csv_fields(s: &str) -> Result<Vec<String>, String> {
     let bytes = s.as_bytes();
     let err = |col: usize, what: &str| format!("parse error on line 1, column {col}: {what}");
     let mut fields = Vec::new();
