@@ -9,6 +9,19 @@
 /// LLB (`solver/pb`).
 pub mod pb {
     tonic::include_proto!("pb");
+
+    impl Source {
+        /// The source locations by op digest: BuildKit's map, which proto/ declares as its
+        /// entries (see ops.proto); a missing value reads as no locations.
+        pub fn locations_by_digest(&self) -> std::collections::BTreeMap<&str, &[Location]> {
+            (self.locations.iter())
+                .map(|e| {
+                    let locs = e.value.as_ref().map_or(&[][..], |v| &v.locations[..]);
+                    (e.key.as_str(), locs)
+                })
+                .collect()
+        }
+    }
 }
 
 /// BuildKit's own API packages.

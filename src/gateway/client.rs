@@ -166,14 +166,11 @@ impl Client {
 
     /// Loads a definition (lazily: nothing runs until a read or the export) and returns its ref.
     pub async fn solve(&mut self, request: gw::SolveRequest) -> Result<gw::Result, Error> {
-        let mut request = gw::SolveRequest {
+        let request = gw::SolveRequest {
             allow_result_return: true,
             allow_result_array_ref: true,
             ..request
         };
-        if let Some(def) = request.definition.as_mut() {
-            for_the_wire(def);
-        }
         let response = deadline("Solve", "", CALL_TIMEOUT, self.inner.solve(request)).await?;
         match response.result {
             Some(result) => Ok(result),
@@ -312,20 +309,7 @@ impl Client {
     }
 
     /// Returns the build result. Nothing may be called afterwards.
-    pub async fn return_result(mut self, mut result: gw::Result) -> Result<(), Error> {
-        let refs: Vec<&mut gw::Ref> = match result.result.as_mut() {
-            Some(gw::result::Result::Ref(r)) => vec![r],
-            Some(gw::result::Result::Refs(map)) => map.refs.values_mut().collect(),
-            _ => Vec::new(),
-        };
-        let attested = (result.attestations.values_mut())
-            .flat_map(|a| a.attestation.iter_mut())
-            .filter_map(|a| a.r#ref.as_mut());
-        for r in refs.into_iter().chain(attested) {
-            if let Some(def) = r.def.as_mut() {
-                for_the_wire(def);
-            }
-        }
+    pub async fn return_result(mut self, result: gw::Result) -> Result<(), Error> {
         let span = stats::span("Return");
         let answer = self
             .inner
@@ -352,16 +336,6 @@ impl Client {
         span.end();
         answer.map_err(|s| Error::rpc("Return", s))?;
         Ok(())
-    }
-}
-
-/// Drops the source-location entries that have no locations. prost leaves an empty map value
-/// out of the encoding, and BuildKit's Go decoder then stores a nil `Locations`, which the daemon
-/// dereferences when that op fails (`resultProxy.wrapError`, a buildkitd panic) and writes as
-/// `null` into provenance. A missing entry means the same to BuildKit: no Dockerfile lines.
-pub(crate) fn for_the_wire(def: &mut pb::Definition) {
-    if let Some(source) = def.source.as_mut() {
-        source.locations.retain(|_, l| !l.locations.is_empty());
     }
 }
 

@@ -114,7 +114,7 @@ impl Graph {
             index.insert(digest(bytes), ops.len());
             ops.push((digest(bytes), op));
         }
-        let locations = def.source.as_ref().map(|s| &s.locations);
+        let locations = def.source.as_ref().map(pb::Source::locations_by_digest);
         let mut vertices = Vec::with_capacity(ops.len());
         for (dgst, op) in ops {
             let mut inputs = Vec::new();
@@ -130,9 +130,9 @@ impl Graph {
             let meta = def.metadata.get(&dgst);
             // An op several instructions produce (two FROMs of one image) has a location per
             // instruction; the last one walked, as its name (later descriptions win).
-            let line = locations
-                .and_then(|l| l.get(&dgst))
-                .and_then(|l| l.locations.last())
+            let line = (locations.as_ref())
+                .and_then(|l| l.get(dgst.as_str()))
+                .and_then(|l| l.last())
                 .and_then(|l| l.ranges.first())
                 .and_then(|r| r.start.as_ref())
                 .and_then(|p| u32::try_from(p.line).ok());

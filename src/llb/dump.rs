@@ -13,7 +13,7 @@ use crate::proto::pb;
 
 /// Readable, stable JSON of a Definition (ops decoded, keyed and ordered deterministically).
 pub fn dump(def: &pb::Definition) -> Value {
-    let locations = def.source.as_ref().map(|s| &s.locations);
+    let locations = def.source.as_ref().map(pb::Source::locations_by_digest);
     let ops: Vec<Value> = (def.def.iter())
         .map(|bytes| {
             let digest = digest_of(bytes);
@@ -29,9 +29,9 @@ pub fn dump(def: &pb::Definition) -> Value {
                 obj.insert("metadata".into(), metadata(md));
             }
             // Every op has an entry; one without lines says nothing worth a key.
-            if let Some(locs) = locations
-                .and_then(|l| l.get(&digest))
-                .filter(|l| !l.locations.is_empty())
+            if let Some(locs) = (locations.as_ref())
+                .and_then(|l| l.get(digest.as_str()))
+                .filter(|l| !l.is_empty())
             {
                 obj.insert("locations".into(), source_locations(locs));
             }
@@ -324,9 +324,9 @@ fn metadata(md: &pb::OpMetadata) -> Value {
 }
 
 /// Each location as `{"source": i, "ranges": [[start_line, start_char, end_line, end_char]]}`.
-fn source_locations(locs: &pb::Locations) -> Value {
+fn source_locations(locs: &[pb::Location]) -> Value {
     let pos = |p: &Option<pb::Position>| p.map_or((0, 0), |p| (p.line, p.character));
-    let all: Vec<Value> = (locs.locations.iter())
+    let all: Vec<Value> = (locs.iter())
         .map(|l| {
             let ranges: Vec<Value> = (l.ranges.iter())
                 .map(|r| {

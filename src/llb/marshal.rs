@@ -75,7 +75,11 @@ pub fn marshal_owned(root: State, source_info: Option<pb::SourceInfo>) -> pb::De
         locations: (walk.locations.into_iter())
             .map(|(digest, per_vertex)| {
                 let per_vertex = if with_lines { per_vertex } else { Vec::new() };
-                (digest, locations(per_vertex))
+                // Written even when empty, as Go writes it (see ops.proto).
+                pb::source::LocationsEntry {
+                    key: digest,
+                    value: Some(locations(per_vertex)),
+                }
             })
             .collect(),
     };
@@ -460,8 +464,7 @@ mod tests {
         let def = marshal(&root, Some(pb::SourceInfo::default()));
         let source = def.source.unwrap();
         let image_digest = digest_of(&def.def[0]);
-        let lines: Vec<i32> = source.locations[&image_digest]
-            .locations
+        let lines: Vec<i32> = source.locations_by_digest()[image_digest.as_str()]
             .iter()
             .map(|l| l.ranges[0].start.unwrap().line)
             .collect();
@@ -485,7 +488,15 @@ mod tests {
         let bare = marshal(&root, None).source.unwrap();
         assert!(bare.infos.is_empty());
         assert_eq!(bare.locations.len(), 3);
-        assert!(bare.locations.values().all(|l| l.locations.is_empty()));
+        // The empty value is there, so that it is written (see ops.proto).
+        assert!((bare.locations.iter()).all(|e| e.value == Some(pb::Locations::default())));
+        let bytes = bare.encode_to_vec();
+        let entry = &bare.locations[0];
+        // field 1 (entry) { field 1 (key): digest, field 2 (value): empty }
+        let mut want = vec![0x0a, 2 + 71 + 2, 0x0a, 71];
+        want.extend_from_slice(entry.key.as_bytes());
+        want.extend_from_slice(&[0x12, 0x00]);
+        assert_eq!(bytes[..want.len()], want[..]);
         let info = pb::SourceInfo {
             filename: "Dockerfile".into(),
             data: b"FROM alpine\nRUN echo hi \\\n  > /hi\n".to_vec(),
@@ -497,9 +508,10 @@ mod tests {
         assert_eq!(source.infos, [info]);
         let digests: Vec<String> = def.def.iter().map(|b| digest_of(b)).collect();
         assert_eq!(source.locations.len(), 3);
-        assert_eq!(source.locations[&digests[2]], pb::Locations::default());
+        let by_digest = source.locations_by_digest();
+        assert!(by_digest[digests[2].as_str()].is_empty());
         let lines = |d: &str| -> Vec<(i32, i32, i32)> {
-            let locs = &source.locations[d].locations;
+            let locs = by_digest[d];
             assert_eq!(locs.len(), 1);
             assert_eq!(locs[0].source_index, 0);
             locs[0]

@@ -46,8 +46,15 @@ fn registry() -> &'static Registry {
     })
 }
 
-fn add_message(reg: &mut Registry, prefix: &str, m: DescriptorProto) {
+/// Messages proto/ declares as explicit entries of a field that is a map in BuildKit's files
+/// (see `Source` in ops.proto): read as the map they are on the wire.
+const MAP_ENTRIES: [&str; 1] = [".pb.Source.LocationsEntry"];
+
+fn add_message(reg: &mut Registry, prefix: &str, mut m: DescriptorProto) {
     let name = format!("{prefix}.{}", m.name());
+    if MAP_ENTRIES.contains(&name.as_str()) {
+        m.options.get_or_insert_with(Default::default).map_entry = Some(true);
+    }
     for e in &m.enum_type {
         reg.enums.insert(format!("{name}.{}", e.name()), e.clone());
     }
@@ -373,6 +380,10 @@ mod tests {
         let md = &v["metadata"][run.digest().unwrap()];
         assert_eq!(md["description"]["llb.customname"], "[2/2] RUN a && b > c");
         assert_eq!(md["caps"]["exec.meta.base"], true);
+        // The source map is the map BuildKit declares, each op's entry an empty object here.
+        let locations = v["source"]["locations"].as_object().unwrap();
+        assert_eq!(locations.len(), 2);
+        assert_eq!(locations[&run.digest().unwrap()], json!({}));
         assert_eq!(
             json_name("remove_mount_stubs_recursive"),
             "removeMountStubsRecursive"
