@@ -107,6 +107,30 @@ pub fn convert(
     convert_checked(plan, escape, bases, ctx, None)
 }
 
+/// A converted build before it is marshalled: the target's LLB graph and image config.
+pub struct Graph {
+    /// The target's filesystem: the root of the Definition.
+    pub state: llb::State,
+    /// The target's image config.
+    pub image: Image,
+}
+
+/// [`convert`] without making the `pb::Definition`: for a caller that writes the definition
+/// straight from the graph (`llb::write_graph`, with `ctx.source_info`).
+pub fn convert_graph(
+    plan: &Plan,
+    escape: char,
+    bases: &BTreeMap<String, BaseImage>,
+    ctx: &Context<'_>,
+) -> Result<Graph, Error> {
+    let mut out = dispatch(plan, escape, bases, ctx, None)?;
+    finalize_image(&mut out.image, ctx.options);
+    Ok(Graph {
+        state: out.state,
+        image: out.image,
+    })
+}
+
 /// [`convert`], reporting the build checks of dispatch into `lint`.
 pub fn convert_checked(
     plan: &Plan,
@@ -115,6 +139,17 @@ pub fn convert_checked(
     ctx: &Context<'_>,
     lint: Option<&crate::lint::Sink>,
 ) -> Result<Converted, Error> {
+    Ok(finish(dispatch(plan, escape, bases, ctx, lint)?, ctx))
+}
+
+/// The dispatch passes of a build: its graph with the final context source.
+fn dispatch(
+    plan: &Plan,
+    escape: char,
+    bases: &BTreeMap<String, BaseImage>,
+    ctx: &Context<'_>,
+    lint: Option<&crate::lint::Sink>,
+) -> Result<Dispatched, Error> {
     let reported = lint.map_or(0, crate::lint::Sink::len);
     // The context source's followpaths depend on every COPY of every stage, which are only known
     // after dispatch: dispatch once to learn them, then swap the final context source into the
@@ -128,8 +163,7 @@ pub fn convert_checked(
                     lines: (0, 0),
                 }
             })?;
-        let out = Dispatcher::new(plan, escape, bases, ctx, context, lint).run()?;
-        return Ok(finish(out, ctx));
+        return Dispatcher::new(plan, escape, bases, ctx, context, lint).run();
     }
     let provisional = context_source(ctx, None);
     let first = Dispatcher::new(plan, escape, bases, ctx, provisional.clone(), lint).run()?;
@@ -160,7 +194,7 @@ pub fn convert_checked(
             }
         }
     };
-    Ok(finish(out, ctx))
+    Ok(out)
 }
 
 /// The definition and image config of a dispatched build.

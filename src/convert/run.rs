@@ -23,15 +23,21 @@ pub(super) fn default_shell(os: &str) -> Vec<String> {
 
 /// `[shell..., joined args]` for shell form, as BuildKit's `withShell`.
 pub(super) fn with_shell(st: &StageState, args: &[String]) -> Vec<String> {
-    let mut shell = st
-        .image
-        .config
-        .shell
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default_shell(&st.platform.os));
-    shell.push(args.join(" "));
-    shell
+    let joined = args.join(" ");
+    match st.image.config.shell.as_deref() {
+        Some(shell) if !shell.is_empty() => {
+            let mut out = Vec::with_capacity(shell.len() + 1);
+            out.extend_from_slice(shell);
+            out.push(joined);
+            out
+        }
+        _ => {
+            let mut out = default_shell(&st.platform.os);
+            out.reserve_exact(1);
+            out.push(joined);
+            out
+        }
+    }
 }
 
 impl Dispatcher<'_> {
@@ -139,8 +145,9 @@ impl Dispatcher<'_> {
                 hard: u.hard,
             })
             .collect();
+        let history = format!("RUN {} # buildkit", run_command_string(&args, st));
         let exec = llb::Exec {
-            args: args.clone(),
+            args,
             env: st.env.to_strings(),
             cwd: st.workdir.clone(),
             user: st.user.clone(),
@@ -155,7 +162,6 @@ impl Dispatcher<'_> {
             ..llb::Exec::default()
         };
         st.state = st.state.run(exec, meta).root();
-        let history = format!("RUN {} # buildkit", run_command_string(&args, st));
         st.image.add_history(history, true);
         Ok(())
     }
@@ -272,16 +278,22 @@ fn summarize(body: &str) -> String {
 
 /// `|N K=V ... args`: the stage's ARGs as BuildKit writes them into RUN history.
 fn run_command_string(args: &[String], st: &StageState) -> String {
-    let mut words: Vec<String> = Vec::new();
+    use std::fmt::Write as _;
+    let mut out = String::new();
     if !st.build_args.is_empty() {
-        words.push(format!("|{}", st.build_args.len()));
-        words.extend(st.build_args.iter().map(|(key, value)| {
+        let _ = write!(out, "|{}", st.build_args.len());
+        for (key, value) in st.build_args.iter() {
             let v = st.env.value(key).or(value).unwrap_or_default();
-            format!("{key}={v}")
-        }));
+            let _ = write!(out, " {key}={v}");
+        }
     }
-    words.extend(args.iter().cloned());
-    words.join(" ")
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 || !st.build_args.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(arg);
+    }
+    out
 }
 
 /// Proxy build-args go to the daemon as `proxy_env`, never into the env or the cache key.
