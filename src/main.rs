@@ -455,8 +455,9 @@ fn llb(
     };
     let graph =
         pipeline::convert_graph(&plan, escape, &bases, &ctx).map_err(|e| located(file, e))?;
-    // The process ends after writing: freeing the plan piece by piece would only cost time.
-    std::mem::forget(plan);
+    // Freed before the Definition is written, which then reuses its memory: the peak is the
+    // plan or the written parts, not both.
+    drop(plan);
     let mut out = std::io::stdout().lock();
     match format {
         Format::Pb => {
