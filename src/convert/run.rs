@@ -13,11 +13,11 @@ use super::Dispatcher;
 use super::stage::{StageState, uppercase_cmd};
 
 /// The shell of shell-form commands when SHELL was not used.
-pub(super) fn default_shell(os: &str) -> Vec<String> {
+fn default_shell(os: &str) -> &'static [&'static str] {
     if os == "windows" {
-        vec!["cmd".into(), "/S".into(), "/C".into()]
+        &["cmd", "/S", "/C"]
     } else {
-        vec!["/bin/sh".into(), "-c".into()]
+        &["/bin/sh", "-c"]
     }
 }
 
@@ -32,8 +32,9 @@ pub(super) fn with_shell(st: &StageState, args: &[String]) -> Vec<String> {
             out
         }
         _ => {
-            let mut out = default_shell(&st.platform.os);
-            out.reserve_exact(1);
+            let shell = default_shell(&st.platform.os);
+            let mut out = Vec::with_capacity(shell.len() + 1);
+            out.extend(shell.iter().map(|w| (*w).to_owned()));
             out.push(joined);
             out
         }

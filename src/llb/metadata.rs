@@ -71,12 +71,27 @@ impl Metadata {
         if !name_written {
             string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), &mut bytes);
         }
-        let mut all: Vec<&str> = (meta.caps.iter().map(String::as_str))
-            .chain(caps.iter().copied())
-            .collect();
+        // On the stack for the usual handful of caps (one allocation less per op).
+        let mut stack = [""; 16];
+        let mut heap = Vec::new();
+        let count = meta.caps.len() + caps.len();
+        let all: &mut [&str] = if count <= stack.len() {
+            let merged = (meta.caps.iter().map(String::as_str)).chain(caps.iter().copied());
+            for (slot, cap) in stack.iter_mut().zip(merged) {
+                *slot = cap;
+            }
+            &mut stack[..count]
+        } else {
+            heap.extend((meta.caps.iter().map(String::as_str)).chain(caps.iter().copied()));
+            &mut heap
+        };
         all.sort_unstable();
-        all.dedup();
-        for cap in all {
+        let mut previous = None;
+        for &cap in all.iter() {
+            if previous == Some(cap) {
+                continue;
+            }
+            previous = Some(cap);
             // map<string, bool> entry: key, then `true` (a false value is never written).
             let len = if cap.is_empty() { 0 } else { field_len(cap) } + 2;
             encode_key(5, WireType::LengthDelimited, &mut bytes);
