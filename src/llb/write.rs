@@ -84,7 +84,10 @@ pub fn write_graph(
     }
 
     // Every digest walked has a locations entry, its lines only with a source info.
-    let mut source = Vec::new();
+    // Sized for the usual entry (digest, one location of one line) so that it does not grow
+    // by doubling, which briefly holds it twice, at the end of a big build.
+    let info_len = source_info.as_ref().map_or(0, |i| i.encoded_len() + 8);
+    let mut source = Vec::with_capacity(owners.len() * 96 + info_len);
     let with_info = source_info.is_some();
     for &o in &owners {
         let digest = &parts[o].digest;
