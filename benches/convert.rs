@@ -16,12 +16,15 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use stager::image::Platform;
 use stager::options::BuildOptions;
 use stager::pipeline::{self, ConvertContext};
+use stager::proto::pb::SourceInfo;
 
 fn options() -> BuildOptions {
     BuildOptions::new(Platform::new("linux", "amd64", None))
 }
 
-/// Parse, plan and convert one Dockerfile; `None` when stager rejects it.
+/// Parse, plan and convert one Dockerfile and marshal its Definition to bytes, with the
+/// Dockerfile as source info, as `stager llb` does (and as `refd2l --time` times the official
+/// converter: Dockerfile2LLB, Marshal and the protobuf encoding); `None` when stager rejects it.
 fn convert(bytes: &[u8]) -> Option<usize> {
     let opts = options();
     let parsed = pipeline::parse(bytes).ok()?;
@@ -29,10 +32,18 @@ fn convert(bytes: &[u8]) -> Option<usize> {
     let ctx = ConvertContext {
         options: &opts,
         llb_caps: Default::default(),
-        source_info: None,
+        source_info: Some(SourceInfo {
+            filename: opts.filename.clone(),
+            data: bytes.to_vec(),
+            definition: None,
+            language: "Dockerfile".into(),
+        }),
     };
-    let out = pipeline::convert(&plan, parsed.dockerfile.escape, &BTreeMap::new(), &ctx).ok()?;
-    Some(out.definition.def.len())
+    let graph =
+        pipeline::convert_graph(&plan, parsed.dockerfile.escape, &BTreeMap::new(), &ctx).ok()?;
+    let mut out = Vec::new();
+    stager::llb::write_graph(graph.state, ctx.source_info, &mut out).ok()?;
+    Some(out.len())
 }
 
 /// Dockerfiles that exist: the conformance parser cases (those stager converts) and examples/.

@@ -264,6 +264,14 @@ def growth(after: dict) -> None:
               f"{fmt_time(t1 / n1):>9} at {n1:>6,}: {(t1 / n1) / (t0 / n0):.2f}x")
 
 
+def headline(after: dict) -> None:
+    """The figure issue 16 sets a target for: 10,000 RUN lines converted in-process."""
+    ns = after.get(("shape-run", "10000"))
+    if ns is not None:
+        print(f"\n10,000 RUN lines in-process (criterion shape-run/10000: parse, plan, convert and "
+              f"encode the Definition with its source info): {fmt_time(ns)} (target < 20 ms)")
+
+
 def refd2l_median_ns(refd2l: Path, dockerfile: Path, runs: int, timeout: float) -> float | None:
     """refd2l's own median of `runs` conversions in one process, in ns; None when it fails."""
     try:
@@ -351,6 +359,7 @@ def main() -> None:
         raise SystemExit(f"no criterion results under {CRITERION} (run `cargo bench` first)")
     table(after, before)
     growth(after)
+    headline(after)
     if args.svg:
         svg(after, before, args.svg, args.title)
     if args.shapes_svg:

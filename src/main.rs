@@ -453,20 +453,23 @@ fn llb(
             language: "Dockerfile".into(),
         }),
     };
-    let converted = pipeline::convert(&plan, escape, &bases, &ctx).map_err(|e| located(file, e))?;
-    // The process ends after writing: freeing the plan piece by piece would only cost time.
-    std::mem::forget(plan);
+    let graph =
+        pipeline::convert_graph(&plan, escape, &bases, &ctx).map_err(|e| located(file, e))?;
+    // Freed before the Definition is written, which then reuses its memory: the peak is the
+    // plan or the written parts, not both.
+    drop(plan);
     let mut out = std::io::stdout().lock();
     match format {
         Format::Pb => {
             let mut out = std::io::BufWriter::new(out);
-            stager::llb::write_definition(converted.definition, &mut out)?;
+            stager::llb::write_graph(graph.state, ctx.source_info, &mut out)?;
             out.flush()?;
         }
         Format::Json => {
+            let definition = stager::llb::marshal_owned(graph.state, ctx.source_info);
             let dump = serde_json::json!({
-                "definition": stager::llb::dump(&converted.definition),
-                "image": serde_json::to_value(&converted.image)?,
+                "definition": stager::llb::dump(&definition),
+                "image": serde_json::to_value(&graph.image)?,
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&dump)?)?;
         }

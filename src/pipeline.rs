@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::convert::{BaseImage, Context as ConvertContext, Converted};
+pub use crate::convert::{BaseImage, Context as ConvertContext, Converted, Graph};
 pub use crate::plan::{ImageRequest, Plan};
 
 use crate::options::BuildOptions;
@@ -112,6 +112,16 @@ pub fn convert(
     ctx: &ConvertContext<'_>,
 ) -> Result<Converted, Error> {
     Ok(convert::convert(plan, escape, bases, ctx)?)
+}
+
+/// [`convert`], stopping before the `pb::Definition` is made (see `llb::write_graph`).
+pub fn convert_graph(
+    plan: &Plan,
+    escape: char,
+    bases: &BTreeMap<String, BaseImage>,
+    ctx: &ConvertContext<'_>,
+) -> Result<Graph, Error> {
+    Ok(convert::convert_graph(plan, escape, bases, ctx)?)
 }
 
 /// Patterns of a `.dockerignore` file: comments and blank lines dropped, paths cleaned,

@@ -13,25 +13,32 @@ use super::Dispatcher;
 use super::stage::{StageState, uppercase_cmd};
 
 /// The shell of shell-form commands when SHELL was not used.
-pub(super) fn default_shell(os: &str) -> Vec<String> {
+fn default_shell(os: &str) -> &'static [&'static str] {
     if os == "windows" {
-        vec!["cmd".into(), "/S".into(), "/C".into()]
+        &["cmd", "/S", "/C"]
     } else {
-        vec!["/bin/sh".into(), "-c".into()]
+        &["/bin/sh", "-c"]
     }
 }
 
 /// `[shell..., joined args]` for shell form, as BuildKit's `withShell`.
 pub(super) fn with_shell(st: &StageState, args: &[String]) -> Vec<String> {
-    let mut shell = st
-        .image
-        .config
-        .shell
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| default_shell(&st.platform.os));
-    shell.push(args.join(" "));
-    shell
+    let joined = args.join(" ");
+    match st.image.config.shell.as_deref() {
+        Some(shell) if !shell.is_empty() => {
+            let mut out = Vec::with_capacity(shell.len() + 1);
+            out.extend_from_slice(shell);
+            out.push(joined);
+            out
+        }
+        _ => {
+            let shell = default_shell(&st.platform.os);
+            let mut out = Vec::with_capacity(shell.len() + 1);
+            out.extend(shell.iter().map(|w| (*w).to_owned()));
+            out.push(joined);
+            out
+        }
+    }
 }
 
 impl Dispatcher<'_> {
@@ -141,8 +148,9 @@ impl Dispatcher<'_> {
                 hard: u.hard,
             })
             .collect();
+        let history = format!("RUN {} # buildkit", run_command_string(&args, st));
         let exec = llb::Exec {
-            args: args.clone(),
+            args,
             env: st.env.to_strings(),
             cwd: st.workdir.clone(),
             user: st.user.clone(),
@@ -157,7 +165,6 @@ impl Dispatcher<'_> {
             ..llb::Exec::default()
         };
         st.state = st.state.run(exec, meta).root();
-        let history = format!("RUN {} # buildkit", run_command_string(&args, st));
         st.image.add_history(history, true);
         Ok(())
     }
@@ -274,16 +281,22 @@ fn summarize(body: &str) -> String {
 
 /// `|N K=V ... args`: the stage's ARGs as BuildKit writes them into RUN history.
 fn run_command_string(args: &[String], st: &StageState) -> String {
-    let mut words: Vec<String> = Vec::new();
+    use std::fmt::Write as _;
+    let mut out = String::new();
     if !st.build_args.is_empty() {
-        words.push(format!("|{}", st.build_args.len()));
-        words.extend(st.build_args.iter().map(|(key, value)| {
+        let _ = write!(out, "|{}", st.build_args.len());
+        for (key, value) in st.build_args.iter() {
             let v = st.env.value(key).or(value).unwrap_or_default();
-            format!("{key}={v}")
-        }));
+            let _ = write!(out, " {key}={v}");
+        }
     }
-    words.extend(args.iter().cloned());
-    words.join(" ")
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 || !st.build_args.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(arg);
+    }
+    out
 }
 
 /// Proxy build-args go to the daemon as `proxy_env`, never into the env or the cache key.

@@ -86,24 +86,34 @@ impl StageState {
         if self.cmd_total == 0 {
             return text.to_string();
         }
+        use std::fmt::Write as _;
         self.cmd_index += 1;
-        let width = self.cmd_total.to_string().len();
-        let platform = if self.platform_prefix {
+        let width = decimal_width(self.cmd_total);
+        let name = self.display_name.as_deref();
+        // One buffer: this runs for every step of every stage.
+        let mut out = String::with_capacity(name.map_or(0, str::len) + 2 * width + text.len() + 8);
+        out.push('[');
+        if self.platform_prefix {
             let arrow = target.map_or_else(String::new, |t| target_arrow(&self.platform, &t));
-            format!("{}{arrow} ", self.platform.format_all())
-        } else {
-            String::new()
-        };
-        let name = self
-            .display_name
-            .as_ref()
-            .map(|n| format!("{n} "))
-            .unwrap_or_default();
-        format!(
-            "[{platform}{name}{:>width$}/{}] {text}",
-            self.cmd_index, self.cmd_total
-        )
+            let _ = write!(out, "{}{arrow} ", self.platform.format_all());
+        }
+        if let Some(name) = name {
+            out.push_str(name);
+            out.push(' ');
+        }
+        let _ = write!(out, "{:>width$}/{}] {text}", self.cmd_index, self.cmd_total);
+        out
     }
+}
+
+/// Digits of `n` in base 10.
+fn decimal_width(mut n: usize) -> usize {
+    let mut width = 1;
+    while n >= 10 {
+        n /= 10;
+        width += 1;
+    }
+    width
 }
 
 /// The platform the stage's `TARGETPLATFORM` (or `TARGETOS`/`TARGETARCH`/`TARGETVARIANT`)
@@ -155,10 +165,12 @@ fn target_arrow(base: &Platform, target: &Platform) -> String {
 
 /// Upper-cases the first word (`run echo` -> `RUN echo`).
 pub fn uppercase_cmd(text: &str) -> String {
-    match text.split_once(' ') {
-        Some((first, rest)) => format!("{} {rest}", first.to_ascii_uppercase()),
-        None => text.to_ascii_uppercase(),
+    let first = text.find(' ').unwrap_or(text.len());
+    let mut out = text.to_string();
+    if let Some(word) = out.get_mut(..first) {
+        word.make_ascii_uppercase();
     }
+    out
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use prost::Message;
 
+use super::metadata::Metadata;
 use super::state::{Output, State, Vertex, digest_of};
 use crate::proto::pb;
 
@@ -51,7 +52,9 @@ impl State {
                 .map(|i| prost::encoding::message::encoded_len(1, i))
                 .sum();
             let vertex = Vertex {
-                metadata: def.metadata.get(&digest).cloned().unwrap_or_default(),
+                metadata: (def.metadata.get(&digest))
+                    .map(Metadata::from_pb)
+                    .unwrap_or_default(),
                 digest: digest.clone(),
                 bytes: bytes.clone(),
                 inputs_len,
@@ -78,10 +81,11 @@ impl State {
         let Some(out) = self.output() else {
             return State::scratch();
         };
-        let mut metadata = out.vertex.metadata.clone();
+        let mut metadata = out.vertex.metadata.to_pb();
         metadata.description = BTreeMap::from([("llb.customname".to_string(), name.to_string())])
             .into_iter()
             .collect();
+        let metadata = Metadata::from_pb(&metadata);
         let vertex = Vertex {
             digest: out.vertex.digest.clone(),
             bytes: out.vertex.bytes.clone(),

@@ -106,10 +106,11 @@ impl State {
             .partition(|m| !matches!(m.kind, MountKind::Secret(_) | MountKind::Ssh(_)));
         fs.sort_by(|a, b| a.dest.cmp(&b.dest));
 
-        let mut caps = vec!["exec.meta.base"];
+        let mut caps = Vec::with_capacity(8);
+        caps.push("exec.meta.base");
         let mut inputs = Inputs::default();
-        let mut deps = Vec::new();
-        let mut pb_mounts = Vec::new();
+        let mut deps = Vec::with_capacity(fs.len());
+        let mut pb_mounts = Vec::with_capacity(fs.len() + rest.len());
         // Per fs mount: `Ok(output index)` for exec outputs, `Err(source)` for read-only ones.
         let mut results: Vec<(String, Result<i64, State>)> = Vec::new();
         let mut next_output = 0;

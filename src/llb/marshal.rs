@@ -1,11 +1,14 @@
 //! The deterministic `pb::Definition` marshaller, and the byte encoding of one op.
 
+use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use prost::Message;
 use prost::encoding::{WireType, encode_key, encode_varint};
 
+use super::fxhash::FxHashSet;
+use super::metadata::Metadata;
 use super::state::{State, Vertex, digest_of};
 use crate::proto::pb;
 
@@ -26,46 +29,24 @@ pub fn marshal(root: &State, source_info: Option<pb::SourceInfo>) -> pb::Definit
 /// where `root` holds the only reference to a vertex (the graph is consumed): a converted
 /// Dockerfile's ops then exist once, not twice, while the Definition is made.
 pub fn marshal_owned(root: State, source_info: Option<pb::SourceInfo>) -> pb::Definition {
-    let Some(out) = root.output() else {
+    if root.is_scratch() {
         return pb::Definition::default();
-    };
-    let terminal = pb::Op {
-        inputs: root.input().into_iter().collect(),
-        ..pb::Op::default()
-    };
-    let mut order = post_order(&out.vertex);
-    drop(root);
-    // Users before their dependencies: once a vertex is taken apart, the references its deps
-    // held go away, so the deps are unique when their turn comes.
-    let mut parts = Vec::with_capacity(order.len());
-    while let Some(vertex) = order.pop() {
-        parts.push(Part::from(vertex));
     }
+    let terminal = terminal(&root);
+    let parts = take_apart(root);
     let mut walk = Walk::default();
-    for part in parts.into_iter().rev() {
+    for part in parts {
         walk.record(part);
     }
 
     let bytes = encode_op(&terminal);
-    let mut caps: BTreeMap<String, bool> = ["constraints", "platform"]
-        .into_iter()
-        .map(|c| (c.to_owned(), true))
-        .collect();
-    for md in walk.metadata.values() {
-        if md.ignore_cache {
-            caps.insert("meta.ignorecache".to_owned(), true);
-        }
-        if !md.description.is_empty() {
-            caps.insert("meta.description".to_owned(), true);
-        }
-        if md.export_cache.is_some() {
-            caps.insert("meta.exportcache".to_owned(), true);
-        }
-    }
-    let terminal_md = pb::OpMetadata {
-        caps,
-        ..pb::OpMetadata::default()
-    };
+    let terminal_md = terminal_metadata(walk.metadata.values().map(|md| {
+        (
+            md.ignore_cache,
+            !md.description.is_empty(),
+            md.export_cache.is_some(),
+        )
+    }));
     walk.metadata.insert(digest_of(&bytes), terminal_md);
     walk.def.push(bytes);
 
@@ -90,13 +71,64 @@ pub fn marshal_owned(root: State, source_info: Option<pb::SourceInfo>) -> pb::De
     }
 }
 
+/// The terminal op of a Definition whose root is `root`: `Op { inputs: [root] }`, no op.
+pub(super) fn terminal(root: &State) -> pb::Op {
+    pb::Op {
+        inputs: root.input().into_iter().collect(),
+        ..pb::Op::default()
+    }
+}
+
+/// The terminal op's metadata: the caps the definition as a whole needs, from each op's
+/// (merged) metadata flags `(ignore_cache, described, export_cache)`.
+pub(super) fn terminal_metadata(flags: impl Iterator<Item = (bool, bool, bool)>) -> pb::OpMetadata {
+    let mut caps: BTreeMap<String, bool> = ["constraints", "platform"]
+        .into_iter()
+        .map(|c| (c.to_owned(), true))
+        .collect();
+    for (ignore_cache, described, export_cache) in flags {
+        if ignore_cache {
+            caps.insert("meta.ignorecache".to_owned(), true);
+        }
+        if described {
+            caps.insert("meta.description".to_owned(), true);
+        }
+        if export_cache {
+            caps.insert("meta.exportcache".to_owned(), true);
+        }
+    }
+    pb::OpMetadata {
+        caps,
+        ..pb::OpMetadata::default()
+    }
+}
+
+/// Every vertex under `root` once, in the order BuildKit's Go client walks them, each moved
+/// out of the graph where `root` held the only reference to it (copied otherwise).
+pub(super) fn take_apart(root: State) -> Vec<Part> {
+    let Some(out) = root.output() else {
+        return Vec::new();
+    };
+    let mut order = post_order(&out.vertex);
+    drop(root);
+    // Users before their dependencies: once a vertex is taken apart, the references its deps
+    // held go away, so the deps are unique when their turn comes.
+    let mut parts = Vec::with_capacity(order.len());
+    while let Some(vertex) = order.pop() {
+        parts.push(Part::from(vertex));
+    }
+    parts.reverse();
+    parts
+}
+
 /// Encodes an op the way the Go client of BuildKit v0.32 (dockerfile 1.26) does, so that digests
 /// agree: `inputs`, `platform`, `constraints`, then the `op` oneof (protobuf-go's deterministic
 /// order puts oneof members after the other fields; gogo-era clients, BuildKit v0.13 and
 /// older, wrote them in field-number order), and source attributes as map entries that always
 /// carry both key and value (prost skips empty ones).
 pub(crate) fn encode_op(op: &pb::Op) -> Vec<u8> {
-    let mut buf = Vec::new();
+    // Sized once: growing the buffer field by field cost a dozen reallocations per op.
+    let mut buf = Vec::with_capacity(op.encoded_len() + 16);
     for input in &op.inputs {
         prost::encoding::message::encode(1, input, &mut buf);
     }
@@ -116,11 +148,13 @@ pub(crate) fn encode_op(op: &pb::Op) -> Vec<u8> {
         Some(other) => other.encode(&mut buf),
         None => {}
     }
+    // In place: the vertex keeps these bytes for the whole build.
+    buf.shrink_to_fit();
     buf
 }
 
 fn encode_source(src: &pb::SourceOp) -> Vec<u8> {
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(src.encoded_len() + 4 * src.attrs.len());
     if !src.identifier.is_empty() {
         prost::encoding::string::encode(1, &src.identifier, &mut buf);
     }
@@ -140,7 +174,7 @@ fn field_len(s: &str) -> usize {
 }
 
 /// One `Location` per vertex walked with lines, in walk order (Go appends each vertex's).
-fn locations(per_vertex: Vec<Vec<(u32, u32)>>) -> pb::Locations {
+pub(super) fn locations(per_vertex: Vec<Vec<(u32, u32)>>) -> pb::Locations {
     let pos = |line: u32| pb::Position {
         line: i32::try_from(line).unwrap_or(i32::MAX),
         character: 0,
@@ -165,7 +199,7 @@ fn locations(per_vertex: Vec<Vec<(u32, u32)>>) -> pb::Locations {
 /// graphs cannot overflow the stack.
 fn post_order(root: &Arc<Vertex>) -> Vec<Arc<Vertex>> {
     let mut order = Vec::new();
-    let mut walked: HashSet<usize> = HashSet::new();
+    let mut walked: FxHashSet<usize> = FxHashSet::default();
     let mut stack: Vec<(Arc<Vertex>, usize)> = vec![(root.clone(), 0)];
     while let Some((vertex, next)) = stack.pop() {
         if walked.contains(&address(&vertex)) {
@@ -186,11 +220,11 @@ fn post_order(root: &Arc<Vertex>) -> Vec<Arc<Vertex>> {
 }
 
 /// What the Definition takes from one vertex.
-struct Part {
-    digest: String,
-    bytes: Vec<u8>,
-    metadata: pb::OpMetadata,
-    locations: Vec<(u32, u32)>,
+pub(super) struct Part {
+    pub(super) digest: String,
+    pub(super) bytes: Vec<u8>,
+    pub(super) metadata: Metadata,
+    pub(super) locations: Vec<(u32, u32)>,
 }
 
 impl From<Arc<Vertex>> for Part {
@@ -227,11 +261,11 @@ impl Walk {
         // Every digest walked gets metadata, so a vacant entry means a digest not yet written.
         let first = match self.metadata.entry(v.digest.clone()) {
             Entry::Vacant(e) => {
-                e.insert(v.metadata);
+                e.insert(v.metadata.to_pb());
                 true
             }
             Entry::Occupied(mut e) => {
-                merge_metadata(e.get_mut(), &v.metadata);
+                merge_metadata(e.get_mut(), &v.metadata.to_pb());
                 false
             }
         };
@@ -252,7 +286,7 @@ fn address(v: &Arc<Vertex>) -> usize {
 }
 
 /// Go's `mergeMetadata`: flags and caps add up, later descriptions and groups win.
-fn merge_metadata(into: &mut pb::OpMetadata, from: &pb::OpMetadata) {
+pub(super) fn merge_metadata(into: &mut pb::OpMetadata, from: &pb::OpMetadata) {
     into.ignore_cache |= from.ignore_cache;
     into.description.extend(from.description.clone());
     into.caps.extend(from.caps.clone());

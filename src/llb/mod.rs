@@ -69,8 +69,10 @@ mod definition;
 mod dump;
 mod exec;
 mod file;
+mod fxhash;
 mod marshal;
 mod merge;
+mod metadata;
 pub(crate) mod path;
 pub mod protojson;
 mod replace;
@@ -86,7 +88,7 @@ pub use marshal::{marshal, marshal_owned};
 pub use source::Git;
 pub use state::State;
 pub(crate) use state::digest_of;
-pub use write::write_definition;
+pub use write::{write_definition, write_graph};
 
 /// Target platform of an op (written into `Op.platform`, like Go's `SetMarshalDefaults`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

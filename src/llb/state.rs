@@ -11,6 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::OpMeta;
 use super::marshal::encode_op;
+use super::metadata::Metadata;
 use crate::proto::pb;
 
 /// One output of a vertex (an LLB op), or scratch (the empty filesystem, no vertex at all).
@@ -38,7 +39,8 @@ pub(crate) struct Vertex {
     pub(crate) inputs_len: usize,
     /// The vertices this one reads, in the order BuildKit's Go client walks them.
     pub(crate) deps: Vec<Output>,
-    pub(crate) metadata: pb::OpMetadata,
+    /// `OpMetadata`, encoded.
+    pub(crate) metadata: Metadata,
     pub(crate) locations: Vec<(u32, u32)>,
 }
 
@@ -156,25 +158,20 @@ pub(crate) fn push_dep(deps: &mut Vec<Output>, state: &State) {
 ///
 /// `op.platform` is left as the caller set it (only some op kinds carry one). `caps` are the
 /// capabilities the op needs, merged with the caller's `meta.caps`.
-pub(crate) fn new_vertex(
-    mut op: pb::Op,
-    deps: Vec<Output>,
-    mut meta: OpMeta,
-    caps: &[&str],
-) -> State {
+pub(crate) fn new_vertex(mut op: pb::Op, deps: Vec<Output>, meta: OpMeta, caps: &[&str]) -> State {
     op.constraints = Some(pb::WorkerConstraints::default());
     let bytes = encode_op(&op);
     let inputs_len = (op.inputs.iter())
         .map(|i| prost::encoding::message::encoded_len(1, i))
         .sum();
-    let locations = std::mem::take(&mut meta.locations);
+    let metadata = Metadata::new(&meta, caps);
     let vertex = Vertex {
         digest: digest_of(&bytes),
         bytes,
         inputs_len,
         deps,
-        metadata: op_metadata(meta, caps),
-        locations,
+        metadata,
+        locations: meta.locations,
     };
     State::from_vertex(Arc::new(vertex), 0)
 }
@@ -192,28 +189,6 @@ pub(crate) fn digest_of(bytes: &[u8]) -> String {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn op_metadata(meta: OpMeta, caps: &[&str]) -> pb::OpMetadata {
-    let mut description = meta.description;
-    if let Some(name) = meta.name {
-        description.insert("llb.customname".to_owned(), name);
-    }
-    let caps = meta
-        .caps
-        .iter()
-        .map(String::as_str)
-        .chain(caps.iter().copied())
-        .map(|c| (c.to_owned(), true))
-        .collect();
-    pb::OpMetadata {
-        ignore_cache: meta.ignore_cache,
-        description,
-        export_cache: None,
-        caps,
-        progress_group: meta.progress_group,
-        linux_resources: meta.linux_resources,
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -267,7 +242,7 @@ mod tests {
             caps: ["x.cap".to_owned()].into(),
             ..OpMeta::default()
         };
-        let md = op_metadata(meta, &["source.image"]);
+        let md = Metadata::new(&meta, &["source.image"]).to_pb();
         assert_eq!(md.description["llb.customname"], "[1/2] FROM alpine");
         assert_eq!(md.description["k"], "v");
         let caps: Vec<&str> = md.caps.keys().map(String::as_str).collect();
