@@ -38,14 +38,18 @@ fn refd2l() -> Option<PathBuf> {
     }
     let dest = Path::new(ROOT).join("target/buildkit-ref");
     let bin = dest.join("refd2l");
-    if !bin.exists() {
-        let ok = Command::new("bash")
-            .arg(tools.join("install.sh"))
-            .arg(&dest)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "installing the reference tools into {}", dest.display());
-    }
+    // The tests of this file run at once: one installs while the others wait, or one would
+    // unpack refd2l while another runs it ("Text file busy" on a fresh target folder).
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *INSTALLED.get_or_init(|| {
+        bin.exists()
+            || Command::new("bash")
+                .arg(tools.join("install.sh"))
+                .arg(&dest)
+                .status()
+                .is_ok_and(|s| s.success())
+    });
+    assert!(ok, "installing the reference tools into {}", dest.display());
     Some(bin)
 }
 
