@@ -11,6 +11,8 @@
 //! `.dockerignore` files), `stats` (`STAGER_STATS` timings),
 //! [`frontend`] (the build sequence).
 
+#[cfg(test)]
+mod build_result_tests;
 pub mod caps;
 pub mod client;
 mod contexts;
