@@ -148,22 +148,44 @@ pub(super) fn commit_time(object: &[u8]) -> Result<i64, String> {
     when.ok_or_else(|| format!("invalid commit object: no committer time in {committer:?}"))
 }
 
-/// The newest modification time of a regular file in a tar archive; `None` for data that is
-/// not a tar archive (as 1.26 treats a download that is not one). Compressed archives are
-/// refused: stager cannot decompress them, and a missing time would silently not reproduce.
+/// The most a gzipped archive may unpack to here (its files are only dated, not kept).
+const MAX_UNPACKED: u64 = 1 << 30;
+
+/// The newest modification time of a regular file in a tar archive, also a gzipped one; `None`
+/// for data that is not a tar archive (as 1.26 treats a download that is not one). Archives
+/// compressed otherwise (bzip2, xz, zstd) are refused: stager cannot decompress them, and a
+/// missing time would silently not reproduce.
 pub(super) fn archive_time(data: &[u8]) -> Result<Option<i64>, String> {
-    const COMPRESSED: [&[u8]; 4] = [
+    use std::io::Read as _;
+    if data.starts_with(&[0x1F, 0x8B, 0x08]) {
+        let mut tar = Vec::new();
+        let unpacked = flate2::read::MultiGzDecoder::new(data)
+            .take(MAX_UNPACKED + 1)
+            .read_to_end(&mut tar)
+            .map_err(|e| format!("SOURCE_DATE_EPOCH: reading the gzip archive: {e}"))?;
+        if unpacked as u64 > MAX_UNPACKED {
+            return Err(format!(
+                "SOURCE_DATE_EPOCH: the gzip archive unpacks to more than {MAX_UNPACKED} bytes"
+            ));
+        }
+        return tar_time(&tar);
+    }
+    const COMPRESSED: [&[u8]; 3] = [
         &[0x42, 0x5A, 0x68],
-        &[0x1F, 0x8B, 0x08],
         &[0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00],
         &[0x28, 0xB5, 0x2F, 0xFD],
     ];
     if COMPRESSED.iter().any(|m| data.starts_with(m)) {
         return Err(
-            "SOURCE_DATE_EPOCH from a compressed archive is not supported by stager; pass the time as a number"
+            "SOURCE_DATE_EPOCH from a bzip2, xz or zstd archive is not supported by stager; pass the time as a number"
                 .into(),
         );
     }
+    tar_time(data)
+}
+
+/// [`archive_time`] of uncompressed data.
+fn tar_time(data: &[u8]) -> Result<Option<i64>, String> {
     let mut newest: Option<i64> = None;
     let mut pax_mtime: Option<i64> = None;
     let mut at = 0usize;
@@ -309,6 +331,24 @@ pub(super) mod tests {
         assert_eq!(archive_time(b""), Ok(None));
         assert_eq!(archive_time(&[0u8; 1024]), Ok(None));
         assert!(archive_time(&[0x1F, 0x8B, 0x08, 0]).is_err());
+        assert!(archive_time(&[0x28, 0xB5, 0x2F, 0xFD, 0]).is_err());
+    }
+
+    #[test]
+    fn a_gzipped_archive_is_dated_by_its_newest_file() {
+        use std::io::Write as _;
+        let data = tar(&[
+            ("a", b'0', b"1", 1_700_000_000),
+            ("b", b'0', b"2", 1_700_000_500),
+        ]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&data).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        assert_eq!(archive_time(&gz), Ok(Some(1_700_000_500)));
+        // Gzipped data that is no tar archive has no time, as plain data.
+        let mut plain = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        plain.write_all(b"FROM scratch\n").expect("gzip");
+        assert_eq!(archive_time(&plain.finish().expect("gzip")), Ok(None));
     }
 
     #[test]
