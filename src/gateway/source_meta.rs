@@ -148,40 +148,65 @@ pub(super) fn commit_time(object: &[u8]) -> Result<i64, String> {
     when.ok_or_else(|| format!("invalid commit object: no committer time in {committer:?}"))
 }
 
-/// The most a gzipped archive may unpack to here (its files are only dated, not kept).
+/// The most a compressed archive may unpack to here (its files are only dated, not kept).
 const MAX_UNPACKED: u64 = 1 << 30;
 
-/// The newest modification time of a regular file in a tar archive, also a gzipped one; `None`
-/// for data that is not a tar archive (as 1.26 treats a download that is not one). Archives
-/// compressed otherwise (bzip2, xz, zstd) are refused: stager cannot decompress them, and a
-/// missing time would silently not reproduce.
+/// The newest modification time of a regular file in a tar archive, plain or compressed as
+/// BuildKit's `DecompressStream` knows (gzip, bzip2, xz, zstd); `None` for data that is not a
+/// tar archive (as 1.26 treats a download that is not one).
 pub(super) fn archive_time(data: &[u8]) -> Result<Option<i64>, String> {
-    use std::io::Read as _;
-    if data.starts_with(&[0x1F, 0x8B, 0x08]) {
-        let mut tar = Vec::new();
-        let unpacked = flate2::read::MultiGzDecoder::new(data)
-            .take(MAX_UNPACKED + 1)
-            .read_to_end(&mut tar)
-            .map_err(|e| format!("SOURCE_DATE_EPOCH: reading the gzip archive: {e}"))?;
-        if unpacked as u64 > MAX_UNPACKED {
-            return Err(format!(
-                "SOURCE_DATE_EPOCH: the gzip archive unpacks to more than {MAX_UNPACKED} bytes"
-            ));
+    let unpacked = if data.starts_with(&[0x1F, 0x8B, 0x08]) {
+        unpack("gzip", flate2::read::MultiGzDecoder::new(data))?
+    } else if data.starts_with(b"BZh") {
+        unpack("bzip2", bzip2_rs::DecoderReader::new(data))?
+    } else if data.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]) {
+        let mut out = Bounded(Vec::new());
+        lzma_rs::xz_decompress(&mut std::io::BufReader::new(data), &mut out)
+            .map_err(|e| format!("SOURCE_DATE_EPOCH: reading the xz archive: {e}"))?;
+        out.0
+    } else if data.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        let zstd = ruzstd::decoding::StreamingDecoder::new(data)
+            .map_err(|e| format!("SOURCE_DATE_EPOCH: reading the zstd archive: {e}"))?;
+        unpack("zstd", zstd)?
+    } else {
+        return tar_time(data);
+    };
+    if unpacked.len() as u64 > MAX_UNPACKED {
+        return Err(format!(
+            "SOURCE_DATE_EPOCH: the archive unpacks to more than {MAX_UNPACKED} bytes"
+        ));
+    }
+    tar_time(&unpacked)
+}
+
+/// A buffer that refuses to grow past [`MAX_UNPACKED`] (lzma-rs writes rather than reads).
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if (self.0.len() + buf.len()) as u64 > MAX_UNPACKED {
+            return Err(std::io::Error::other(format!(
+                "it unpacks to more than {MAX_UNPACKED} bytes"
+            )));
         }
-        return tar_time(&tar);
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
     }
-    const COMPRESSED: [&[u8]; 3] = [
-        &[0x42, 0x5A, 0x68],
-        &[0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00],
-        &[0x28, 0xB5, 0x2F, 0xFD],
-    ];
-    if COMPRESSED.iter().any(|m| data.starts_with(m)) {
-        return Err(
-            "SOURCE_DATE_EPOCH from a bzip2, xz or zstd archive is not supported by stager; pass the time as a number"
-                .into(),
-        );
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
-    tar_time(data)
+}
+
+/// All of `reader`, up to one byte past [`MAX_UNPACKED`].
+fn unpack(kind: &str, reader: impl std::io::Read) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    reader
+        .take(MAX_UNPACKED + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("SOURCE_DATE_EPOCH: reading the {kind} archive: {e}"))?;
+    Ok(out)
 }
 
 /// [`archive_time`] of uncompressed data.
@@ -330,12 +355,26 @@ pub(super) mod tests {
         assert_eq!(archive_time(b"FROM scratch\n"), Ok(None));
         assert_eq!(archive_time(b""), Ok(None));
         assert_eq!(archive_time(&[0u8; 1024]), Ok(None));
+        // Compressed, but broken.
         assert!(archive_time(&[0x1F, 0x8B, 0x08, 0]).is_err());
         assert!(archive_time(&[0x28, 0xB5, 0x2F, 0xFD, 0]).is_err());
     }
 
+    /// A tar of `a` (1,700,000,000) and `b` (1,700,000,700), `bzip2 -9`'d (no Rust encoder).
+    const DATED_TAR_BZ2: &[u8] = &[
+        0x42, 0x5a, 0x68, 0x39, 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, 0xf2, 0x34, 0x3d, 0xeb, 0x00,
+        0x00, 0x8e, 0x7b, 0x80, 0xc9, 0x00, 0x00, 0x02, 0x40, 0x00, 0x77, 0x80, 0x00, 0x00, 0xf0,
+        0x00, 0x1e, 0x00, 0x08, 0x08, 0x20, 0x00, 0x74, 0x0a, 0xa8, 0xd0, 0xd4, 0x21, 0x93, 0x26,
+        0x6a, 0x09, 0x29, 0xea, 0x04, 0x64, 0xd0, 0x19, 0x35, 0xd7, 0x7b, 0x04, 0x50, 0x05, 0xac,
+        0xe8, 0x92, 0x10, 0xe5, 0xe1, 0xc1, 0xb8, 0x45, 0xc8, 0x64, 0xc2, 0x90, 0x12, 0x06, 0x2a,
+        0xd3, 0xe2, 0x1c, 0x56, 0x85, 0x93, 0x01, 0xca, 0xc3, 0x9b, 0x33, 0x8f, 0xad, 0x25, 0x59,
+        0xc7, 0x49, 0x5b, 0x4f, 0x72, 0xab, 0x86, 0x11, 0x76, 0xa8, 0x94, 0xe1, 0x73, 0xaf, 0x11,
+        0xf9, 0x96, 0x59, 0x5d, 0x4a, 0x1f, 0xc5, 0xdc, 0x91, 0x4e, 0x14, 0x24, 0x3c, 0x8d, 0x0f,
+        0x7a, 0xc0,
+    ];
+
     #[test]
-    fn a_gzipped_archive_is_dated_by_its_newest_file() {
+    fn compressed_archives_are_dated_by_their_newest_file() {
         use std::io::Write as _;
         let data = tar(&[
             ("a", b'0', b"1", 1_700_000_000),
@@ -343,9 +382,20 @@ pub(super) mod tests {
         ]);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&data).expect("gzip");
-        let gz = gz.finish().expect("gzip");
-        assert_eq!(archive_time(&gz), Ok(Some(1_700_000_500)));
-        // Gzipped data that is no tar archive has no time, as plain data.
+        assert_eq!(
+            archive_time(&gz.finish().expect("gzip")),
+            Ok(Some(1_700_000_500))
+        );
+        let mut xz = Vec::new();
+        lzma_rs::xz_compress(&mut data.as_slice(), &mut xz).expect("xz");
+        assert_eq!(archive_time(&xz), Ok(Some(1_700_000_500)));
+        let zstd = ruzstd::encoding::compress_to_vec(
+            data.as_slice(),
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        assert_eq!(archive_time(&zstd), Ok(Some(1_700_000_500)));
+        assert_eq!(archive_time(DATED_TAR_BZ2), Ok(Some(1_700_000_700)));
+        // Compressed data that is no tar archive has no time, as plain data.
         let mut plain = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         plain.write_all(b"FROM scratch\n").expect("gzip");
         assert_eq!(archive_time(&plain.finish().expect("gzip")), Ok(None));
