@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::frontend::build_with;
-use super::tests::{FakeDaemon, attrs, connect, daemon, run_build};
+use super::tests::{FakeDaemon, attrs, connect, daemon, main_names, run_build};
 use crate::proto::moby::buildkit::v1::frontend as gw;
 use crate::proto::pb;
 
@@ -46,16 +46,7 @@ async fn stages_read_by_triggers_of_a_named_context_image_are_planned() {
     build_with(&mut client, &pong, opts, "s1".into())
         .await
         .unwrap_or_else(|f| panic!("build failed: {}", f.message));
-    let solves = solves.lock().expect("lock");
-    let main = solves
-        .last()
-        .and_then(|r| r.definition.clone())
-        .expect("main");
-    let names: Vec<String> = main
-        .metadata
-        .values()
-        .filter_map(|m| m.description.get("llb.customname").cloned())
-        .collect();
+    let names = main_names(&solves, 1);
     assert!(
         names.iter().any(|n| n.ends_with("COPY testfile /testfile")),
         "{names:?}"
@@ -83,11 +74,7 @@ async fn names_of_a_multi_platform_build_start_with_the_platform() {
         logs.contains("[linux/arm64 internal] load metadata for docker.io/library/busybox:latest"),
         "{logs:?}"
     );
-    let names: BTreeSet<String> = (solves.lock().expect("lock").iter())
-        .filter_map(|r| r.definition.as_ref())
-        .flat_map(|d| d.metadata.values())
-        .filter_map(|m| m.description.get("llb.customname").cloned())
-        .collect();
+    let names = main_names(&solves, 2);
     let busybox = format!(
         "docker.io/library/busybox:latest@sha256:{}",
         "ab".repeat(32)

@@ -347,6 +347,21 @@ pub(super) fn attrs(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String
         .collect()
 }
 
+/// The step names (`llb.customname`) of a build's main Solves: the last `platforms` of them,
+/// one per platform, after the loads of the Dockerfile and the contexts.
+pub(super) fn main_names(
+    solves: &Mutex<Vec<gw::SolveRequest>>,
+    platforms: usize,
+) -> std::collections::BTreeSet<String> {
+    let solves = solves.lock().expect("lock");
+    assert!(solves.len() > platforms, "{} solves", solves.len());
+    (solves[solves.len() - platforms..].iter())
+        .map(|r| r.definition.as_ref().expect("main definition"))
+        .flat_map(|d| d.metadata.values())
+        .filter_map(|m| m.description.get("llb.customname").cloned())
+        .collect()
+}
+
 #[tokio::test]
 async fn builds_and_returns_the_target_with_its_config() {
     let fake = daemon(
@@ -533,22 +548,10 @@ async fn stages_read_by_base_image_triggers_are_planned_again() {
     build_with(&mut client, &pong, attrs(&[("cmdline", "x")]), "s1".into())
         .await
         .unwrap_or_else(|f| panic!("build failed: {}", f.message));
-    let solves = solves.lock().expect("lock");
-    let main = solves
-        .last()
-        .and_then(|r| r.definition.clone())
-        .expect("main");
-    let names: Vec<String> = main
-        .metadata
-        .values()
-        .filter_map(|m| m.description.get("llb.customname").cloned())
-        .collect();
+    let names = main_names(&solves, 1);
+    assert!(names.contains("[assets 1/1] COPY a /a"), "{names:?}");
     assert!(
-        names.contains(&"[assets 1/1] COPY a /a".to_string()),
-        "{names:?}"
-    );
-    assert!(
-        names.contains(&"[stage-1 2/2] ONBUILD COPY --from=assets /a /a".to_string()),
+        names.contains("[stage-1 2/2] ONBUILD COPY --from=assets /a /a"),
         "{names:?}"
     );
 }
