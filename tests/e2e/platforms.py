@@ -22,6 +22,8 @@ import tarfile
 from pathlib import Path
 from typing import Callable
 
+import oci  # tests/e2e/oci.py: whoever imports this file has tests/e2e on sys.path
+
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "platforms"
 PLATFORMS = "linux/amd64,linux/arm64"
@@ -63,23 +65,21 @@ def oci_images(data: bytes) -> dict[str, tuple[dict, dict]]:
     harness = _harness()
     tar = tarfile.open(fileobj=io.BytesIO(data))
 
-    def blob(digest: str) -> bytes:
-        return tar.extractfile("blobs/" + digest.replace(":", "/")).read()
-
     out = {}
     todo = json.loads(tar.extractfile("index.json").read())["manifests"]
     while todo:
         desc = todo.pop()
-        doc = json.loads(blob(desc["digest"]))
+        doc = oci.oci_json(tar, desc["digest"])
         if "manifests" in doc:
             todo += doc["manifests"]
             continue
         if desc.get("platform", {}).get("architecture") == "unknown":
             continue  # an attestation manifest
-        cfg = json.loads(blob(doc["config"]["digest"]))
+        cfg = oci.oci_json(tar, doc["config"]["digest"])
         tree: dict = {}
         for layer in doc["layers"]:
-            harness.apply_layer(tree, tarfile.open(fileobj=io.BytesIO(blob(layer["digest"]))))
+            layer_tar = tarfile.open(fileobj=io.BytesIO(oci.oci_blob(tar, layer["digest"])))
+            harness.apply_layer(tree, layer_tar)
         fields = {k: harness.normalize((cfg.get("config") or {}).get(k)) for k in harness.CONFIG_FIELDS}
         fields["Architecture"], fields["Os"] = cfg.get("architecture"), cfg.get("os")
         fields["Variant"] = cfg.get("variant")

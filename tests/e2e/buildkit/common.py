@@ -1,6 +1,6 @@
 """What the e2e-buildkit checks share: where things are, the e2e harness (tests/e2e/run.py,
-loaded under its own name so that it does not clash with this folder's run.py), the daemons and
-the local registry."""
+loaded under its own name so that it does not clash with this folder's run.py), the daemons, the
+local registry and the blobs of OCI tarballs."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ sys.modules["e2e_harness"] = harness  # dataclasses look their module up there
 _spec.loader.exec_module(harness)
 
 import client  # noqa: E402
+# tests/e2e/oci.py (the harness has put tests/e2e on sys.path): the blob reader of OCI tarballs.
+from oci import oci_blob, oci_json  # noqa: E402,F401
 
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")

@@ -42,14 +42,11 @@ def dockerfiles(d: Path, frontend: str, body: str) -> dict[str, Path]:
 def provenance(oci: Path) -> dict:
     """The SLSA provenance predicate of the one image in an OCI tarball."""
     with tarfile.open(oci) as t:
-        def blob(digest: str) -> dict:
-            f = t.extractfile(f"blobs/sha256/{digest.split(':', 1)[1]}")
-            return json.loads(f.read() if f else b"{}")
         index = json.loads(t.extractfile("index.json").read())
-        for m in blob(index["manifests"][0]["digest"]).get("manifests", []):
+        for m in bk.oci_json(t, index["manifests"][0]["digest"]).get("manifests", []):
             if m.get("annotations", {}).get("vnd.docker.reference.type") == "attestation-manifest":
-                for layer in blob(m["digest"])["layers"]:
-                    statement = blob(layer["digest"])
+                for layer in bk.oci_json(t, m["digest"])["layers"]:
+                    statement = bk.oci_json(t, layer["digest"])
                     if "slsa.dev/provenance" in statement.get("predicateType", ""):
                         return statement["predicate"]
     return {}

@@ -48,12 +48,9 @@ def build(case: "bk.harness.Case", side: str, dockerfile: Path, d: Path,
 def created(oci: Path) -> str:
     """The `created` of the one image in an OCI tarball."""
     with tarfile.open(oci) as t:
-        def blob(digest: str) -> dict:
-            f = t.extractfile(f"blobs/sha256/{digest.split(':', 1)[1]}")
-            return json.loads(f.read() if f else b"{}")
         index = json.loads(t.extractfile("index.json").read())
-        manifest = blob(index["manifests"][0]["digest"])
-        return blob(manifest["config"]["digest"]).get("created", "")
+        manifest = bk.oci_json(t, index["manifests"][0]["digest"])
+        return bk.oci_json(t, manifest["config"]["digest"]).get("created", "")
 
 
 def one(case: "bk.harness.Case") -> tuple[str, str]:
