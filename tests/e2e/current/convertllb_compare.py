@@ -13,8 +13,10 @@ definition. What is build-specific is replaced before comparing:
   its inputs' names;
 - progress group IDs, which 1.26 draws at random: renamed by the group's name.
 Then the two JSON texts must be equal. Output per case: `same`, `known` (listed in
-convertllb-differences.txt with the reason), `skip` (the official image cannot convert it either)
-or `FAIL` with a diff. Needs E2E_REFERENCE (the official image); exit 1 on a difference.
+convertllb-differences.txt, and differing in nothing beyond the signature listed there:
+differences.py; an op's metadata and source locations count as part of the op), `skip` (the
+official image cannot convert it either) or `FAIL` with the signature and a diff. Needs
+E2E_REFERENCE (the official image); exit 1 on a difference.
 
 Environment: DOCKER_CURRENT (/opt/stager-docker-current/docker), E2E_IMAGE (myorg/frontend),
 E2E_REFERENCE (official/dockerfile:1.26.0), CASES.
@@ -28,16 +30,17 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 E2E = HERE.parent
 sys.path.insert(0, str(E2E))
 import run as harness  # noqa: E402  (the www server and the ssh-agent of the e2e suite)
+import differences  # noqa: E402  (shared with llb_compare.py)
 
 DOCKER = os.environ.get("DOCKER_CURRENT", "/opt/stager-docker-current/docker")
 IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")
@@ -48,10 +51,7 @@ DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 def convertllb(case: Path, frontend: str, tmp: Path) -> dict | str:
     """The `result.json` of `--call=convertllb` through `frontend`, or the error text."""
-    args = []
-    if (case / "args").exists():
-        for line in (case / "args").read_text().splitlines():
-            args += shlex.split(line, comments=True)
+    args = differences.case_args(case)
     df = tmp / f"{case.name}.Dockerfile"
     df.write_text(harness.with_port((case / "Dockerfile").read_text()))
     p = subprocess.run([DOCKER, "buildx", "build", "--call=convertllb", "--build-arg",
@@ -119,18 +119,41 @@ def normalised(result: dict) -> str:
     return json.dumps(json.loads(text), sort_keys=True, indent=1)
 
 
+OP_KINDS = ("source", "exec", "file", "build", "merge", "diff")
+
+
+def split(result: dict) -> tuple[dict[str, differences.Op], dict]:
+    """A normalised answer as its op graph (each op with its metadata and source locations) and
+    the rest (the source map's files and the Dockerfile's load definition)."""
+    rest = json.loads(json.dumps(result))
+    ops = rest.pop("def", {})
+    metadata = rest.pop("metadata", {})
+    locations = (rest.get("source") or {}).pop("locations", {})
+    graph = {}
+    for name, op in ops.items():
+        inputs = [(i["digest"], i.get("index", 0)) for i in op.pop("inputs", [])]
+        kind = next((k for k in OP_KINDS if k in op), "terminal")
+        content = {**op, "metadata": metadata.pop(name, None), "locations": locations.pop(name, None)}
+        graph[name] = differences.Op(kind, content, inputs)
+    # Metadata or locations of no op (none expected) are compared with the rest.
+    return graph, {**rest, "metadata": metadata, "locations": locations}
+
+
+def signature(official: dict, ours: dict) -> Counter:
+    """What differs between two normalised answers (differences.py)."""
+    (go, rest_o), (gs, rest_s) = split(official), split(ours)
+    items = differences.graph_signature(go, gs)
+    items.update(differences.json_paths(rest_o, rest_s))
+    return items or Counter(["unexplained"])
+
+
 def main() -> int:
     if not REFERENCE:
         print("convertllb_compare: SKIPPED: no E2E_REFERENCE (the official 1.26 image)")
         return 0
     harness.serve_www()
     harness.start_ssh_agent()
-    allowed = {}
-    listing = HERE / "convertllb-differences.txt"
-    for line in listing.read_text().splitlines() if listing.exists() else []:
-        if line.strip() and not line.startswith("#"):
-            case, _, why = line.partition(" ")
-            allowed[case] = why.strip()
+    allowed = differences.read_listing(HERE / "convertllb-differences.txt")
     wanted = os.environ.get("CASES", "").split()
     cases = sorted(p for p in harness.CASES.iterdir() if (p / "Dockerfile").exists())
     cases = [c for c in cases if not wanted or c.name in wanted]
@@ -153,12 +176,14 @@ def main() -> int:
                 same += 1
                 print(f"same {case.name}")
                 continue
-            if case.name in allowed:
-                print(f"known {case.name}: {allowed[case.name]}")
+            seen = signature(json.loads(a), json.loads(b))
+            known, why = differences.judge(case.name, seen, allowed, "convertllb-differences.txt")
+            if known:
+                print(f"known {case.name}: {why}")
                 continue
             diff = difflib.unified_diff(a.splitlines(), b.splitlines(), "official", "stager",
                                         n=2, lineterm="")
-            print(f"FAIL {case.name}:\n" + "\n".join(list(diff)[:60]))
+            print(f"FAIL {case.name}: {why}\n" + "\n".join(list(diff)[:60]))
             failed.append(case.name)
     if skipped:
         print(f"skipped (the official image does not convert them): {' '.join(skipped)}")

@@ -10,8 +10,9 @@ pins are build-specific) and compared structurally: an op matches when its conte
 structure of all its inputs are identical.
 
 Output per case: `same` (every official op has an identical op in stager's LLB), `known`
-(differences listed in llb-differences.txt with the reason), or `FAIL` with the first differing
-op of each side; then the totals. Exit 1 on an unexplained difference.
+(listed in llb-differences.txt, and differing in nothing beyond the signature listed there:
+differences.py), or `FAIL` with the signature of what differs and the first differing op of each
+side; then the totals. Exit 1 on an unexplained difference.
 
 `CORPUS=golden` compares tests/golden/*.Dockerfile instead (not the err- ones) and
 `CORPUS=conformance` BuildKit's own parser test Dockerfiles (real-world files from
@@ -29,21 +30,22 @@ CASES (names, default all), CORPUS (e2e|golden), VERBOSE=1 (print both definitio
 differing cases).
 """
 
-import hashlib
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import tarfile
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 E2E = HERE.parent
 sys.path.insert(0, str(E2E))
 import run as harness  # noqa: E402  (the www server and the ssh-agent of the e2e suite)
+import oci  # noqa: E402
+import differences  # noqa: E402  (shared with convertllb_compare.py)
 
 DOCKER = os.environ.get("DOCKER_CURRENT", "/opt/stager-docker-current/docker")
 IMAGE = os.environ.get("E2E_IMAGE", "myorg/frontend")
@@ -128,10 +130,7 @@ def file_cases(tmp: Path, corpus: str) -> list[Path]:
 
 def llb_of(case: Path, syntax: bool, out: Path) -> list[dict] | str:
     """The solved LLB steps from the build's provenance, or the error text."""
-    args = []
-    if (case / "args").exists():
-        for line in (case / "args").read_text().splitlines():
-            args += shlex.split(line, comments=True)
+    args = differences.case_args(case)
     text = harness.with_port((case / "Dockerfile").read_text())
     df = out.with_suffix(".Dockerfile")
     reference = f"# syntax={REFERENCE}\n{text}" if REFERENCE else text
@@ -143,16 +142,13 @@ def llb_of(case: Path, syntax: bool, out: Path) -> list[dict] | str:
     if p.returncode != 0:
         return p.stderr[-500:]
     with tarfile.open(tar) as t:
-        def blob(digest: str) -> bytes:
-            f = t.extractfile("blobs/" + digest.replace(":", "/"))
-            return f.read() if f else b""
         index = json.loads(t.extractfile("index.json").read())
-        top = json.loads(blob(index["manifests"][0]["digest"]))
+        top = oci.oci_json(t, index["manifests"][0]["digest"])
         for m in top.get("manifests", []):
-            manifest = json.loads(blob(m["digest"]))
+            manifest = oci.oci_json(t, m["digest"])
             for layer in manifest.get("layers", []):
                 if "in-toto" in layer.get("mediaType", ""):
-                    statement = json.loads(blob(layer["digest"]))
+                    statement = oci.oci_json(t, layer["digest"])
                     return statement["predicate"]["buildConfig"]["llbDefinition"]
     return "no provenance in the output"
 
@@ -182,36 +178,22 @@ def normalise(op: dict) -> dict:
     return op
 
 
-def structural(steps: list[dict]) -> dict[str, tuple[str, dict]]:
-    """step id -> (structural hash, normalised op); the hash covers the inputs' hashes."""
-    by_id = {s["id"]: s for s in steps}
-    memo: dict[str, str] = {}
-
-    def h(sid: str) -> str:
-        if sid not in memo:
-            s = by_id[sid]
-            inputs = [h(i.split(":")[0]) + ":" + i.split(":")[1] for i in s.get("inputs", [])]
-            body = json.dumps([normalise(s["op"]), inputs], sort_keys=True)
-            memo[sid] = hashlib.sha256(body.encode()).hexdigest()
-        return memo[sid]
-
-    return {sid: (h(sid), normalise(by_id[sid]["op"])) for sid in by_id}
-
-
-def kind(op: dict) -> str:
-    inner = op.get("Op") or {}
-    return next(iter(inner), "terminal")
+def graph(steps: list[dict]) -> dict[str, differences.Op]:
+    """step id -> the normalised op, its kind's fields at the top (`source.attrs...`)."""
+    out = {}
+    for s in steps:
+        op = normalise(s["op"])
+        inner = op.pop("Op", None) or {}
+        kind = next(iter(inner), "terminal")
+        inputs = [(i.split(":")[0], int(i.split(":")[1])) for i in s.get("inputs", [])]
+        out[s["id"]] = differences.Op(kind, {**op, kind: inner.get(kind, {})}, inputs)
+    return out
 
 
 def main() -> int:
     harness.serve_www()
     harness.start_ssh_agent()
-    allowed = {}
-    listing = HERE / "llb-differences.txt"
-    for line in listing.read_text().splitlines() if listing.exists() else []:
-        if line.strip() and not line.startswith("#"):
-            name, _, why = line.partition(" ")
-            allowed[name] = why.strip()
+    allowed = differences.read_listing(HERE / "llb-differences.txt")
     wanted = os.environ.get("CASES", "").split()
     corpus = os.environ.get("CORPUS", "e2e")
     golden = corpus != "e2e"
@@ -230,33 +212,40 @@ def main() -> int:
             official = llb_of(case, False, Path(tmp, f"{case.name}-builtin"))
             ours = llb_of(case, True, Path(tmp, f"{case.name}-stager"))
             if isinstance(official, str) or isinstance(ours, str):
-                error = official if isinstance(official, str) else ours
                 if golden and isinstance(official, str):
                     skipped.append(case.name)
                     continue
-                if case.name in allowed:
-                    print(f"known {case.name}: a build failed ({allowed[case.name]})")
+                sides = [side for side, got in (("official", official), ("stager", ours))
+                         if isinstance(got, str)]
+                seen = Counter(f"build-failed:{side}" for side in sides)
+                known, why = differences.judge(case.name, seen, allowed, "llb-differences.txt")
+                if known:
+                    print(f"known {case.name}: a build failed ({why})")
                     continue
-                print(f"FAIL {case.name}: build failed: {error}")
+                error = official if isinstance(official, str) else ours
+                print(f"FAIL {case.name}: build failed ({why}): {error}")
                 failed.append(case.name)
                 continue
-            o, s = structural(official), structural(ours)
-            s_hashes = {h for h, _ in s.values()}
-            o_hashes = {h for h, _ in o.values()}
-            missing = [op for h, op in o.values() if h not in s_hashes]
-            extra = [op for h, op in s.values() if h not in o_hashes]
+            o, s = graph(official), graph(ours)
+            ho, hs = differences.structural(o), differences.structural(s)
+            missing = [o[i] for i in o if ho[i] not in set(hs.values())]
+            extra = [s[i] for i in s if hs[i] not in set(ho.values())]
             total_ops += len(o)
             same_ops += len(o) - len(missing)
             if not missing and not extra:
                 print(f"same {case.name}: {len(o)} ops")
                 continue
-            # The deepest differing ops are the interesting ones: show the first of each side.
-            first = lambda ops: json.dumps(ops[0], sort_keys=True)[:700] if ops else "-"  # noqa: E731
-            detail = f"official {kind(missing[0]) if missing else '-'}: {first(missing)} | stager: {first(extra)}"
-            if case.name in allowed:
-                print(f"known {case.name}: {len(o) - len(missing)}/{len(o)} ops ({allowed[case.name]})")
+            counts = f"{len(o) - len(missing)}/{len(o)} ops"
+            seen = differences.graph_signature(o, s)
+            known, why = differences.judge(case.name, seen, allowed, "llb-differences.txt")
+            if known:
+                print(f"known {case.name}: {counts} ({why})")
             else:
-                print(f"FAIL {case.name}: {len(o) - len(missing)}/{len(o)} ops identical; {detail}")
+                # The deepest differing ops are the interesting ones: show the first of each side.
+                first = lambda ops: json.dumps(ops[0].content, sort_keys=True)[:700] if ops else "-"  # noqa: E731
+                detail = (f"official {missing[0].kind if missing else '-'}: {first(missing)} | "
+                          f"stager: {first(extra)}")
+                print(f"FAIL {case.name}: {counts} identical; {why}; {detail}")
                 failed.append(case.name)
             if VERBOSE:
                 print(json.dumps({"official": official, "stager": ours}, indent=1))
