@@ -245,10 +245,7 @@ impl Dispatcher<'_> {
         }
         let meta = llb::OpMeta {
             name: Some(name),
-            description: BTreeMap::from([(
-                "com.docker.dockerfile.v1.command".to_string(),
-                command,
-            )]),
+            description: vec![("com.docker.dockerfile.v1.command", command)],
             locations: (ins.lines.0..=ins.lines.1).map(|l| (l, l)).collect(),
             platform: Some(llb_platform(platform)),
             ..llb::OpMeta::default()

@@ -90,21 +90,21 @@ impl Dispatcher<'_> {
         let mut meta = self.op_meta(st, ins, name);
         // An inherited trigger is described by its own text, without the ONBUILD of its name.
         let code = ins.original.trim();
-        meta.description.insert(
-            "com.docker.dockerfile.v1.command".into(),
+        meta.description.push((
+            "com.docker.dockerfile.v1.command",
             code.strip_prefix("ONBUILD ").unwrap_or(code).to_string(),
-        );
+        ));
         meta.platform = Some(super::from::llb_platform(&st.platform));
         // The Go client records this cap on every exec when the daemon has it (metadata only).
         if self.ctx.llb_caps.contains("exec.meta.setsdefaultpath") {
-            meta.caps.insert("exec.meta.setsdefaultpath".into());
+            meta.caps.push("exec.meta.setsdefaultpath");
         }
         // Resource limits (1.25+) where the daemon applies them; older daemons run without, as
         // with the official frontend.
         if let Some(r) = &opts.linux_resources
             && self.ctx.llb_caps.contains("exec.meta.linux.resources")
         {
-            meta.caps.insert("exec.meta.linux.resources".into());
+            meta.caps.push("exec.meta.linux.resources");
             meta.linux_resources = Some(pb::LinuxResources {
                 memory: r.memory,
                 memory_swap: r.memory_swap,
@@ -305,13 +305,20 @@ fn proxy_env(build_args: &std::collections::BTreeMap<String, String>) -> Option<
     let mut any = false;
     // BTreeMap order puts upper-case names first, so a lower-case one wins, deterministically.
     for (k, v) in build_args {
-        let slot = match k.to_ascii_lowercase().as_str() {
-            "http_proxy" => &mut pe.http_proxy,
-            "https_proxy" => &mut pe.https_proxy,
-            "ftp_proxy" => &mut pe.ftp_proxy,
-            "no_proxy" => &mut pe.no_proxy,
-            "all_proxy" => &mut pe.all_proxy,
-            _ => continue,
+        // Compared in place: this runs for every build arg of every RUN.
+        let is = |name: &str| k.eq_ignore_ascii_case(name);
+        let slot = if is("http_proxy") {
+            &mut pe.http_proxy
+        } else if is("https_proxy") {
+            &mut pe.https_proxy
+        } else if is("ftp_proxy") {
+            &mut pe.ftp_proxy
+        } else if is("no_proxy") {
+            &mut pe.no_proxy
+        } else if is("all_proxy") {
+            &mut pe.all_proxy
+        } else {
+            continue;
         };
         *slot = v.clone();
         any = true;

@@ -81,7 +81,11 @@ impl State {
 
 impl PartialEq for State {
     fn eq(&self, other: &State) -> bool {
-        self.input() == other.input()
+        match (&self.out, &other.out) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.index == b.index && a.vertex.digest == b.vertex.digest,
+            _ => false,
+        }
     }
 }
 
@@ -118,13 +122,18 @@ pub(crate) struct Inputs {
 impl Inputs {
     /// The index of `state` in the list (added if new), or `-1` for scratch.
     pub(crate) fn add(&mut self, state: &State) -> i64 {
-        let Some(input) = state.input() else {
+        let Some(out) = state.output() else {
             return -1;
         };
-        let pos = match self.list.iter().position(|i| *i == input) {
+        let known =
+            (self.list.iter()).position(|i| i.index == out.index && i.digest == out.vertex.digest);
+        let pos = match known {
             Some(pos) => pos,
             None => {
-                self.list.push(input);
+                self.list.push(pb::Input {
+                    digest: out.vertex.digest.clone(),
+                    index: out.index,
+                });
                 self.list.len() - 1
             }
         };
@@ -238,8 +247,8 @@ mod tests {
     fn metadata_merges_name_description_and_caps() {
         let meta = OpMeta {
             name: Some("[1/2] FROM alpine".into()),
-            description: BTreeMap::from([("k".into(), "v".into())]),
-            caps: ["x.cap".to_owned()].into(),
+            description: vec![("k", "v".into())],
+            caps: vec!["x.cap"],
             ..OpMeta::default()
         };
         let md = Metadata::new(&meta, &["source.image"]).to_pb();
