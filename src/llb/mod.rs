@@ -67,6 +67,7 @@ pub mod caps;
 mod definition;
 mod dump;
 mod exec;
+mod exec_encode;
 mod file;
 mod fxhash;
 mod marshal;

@@ -116,7 +116,7 @@ impl Drop for Vertex {
 /// `Op.inputs` under construction: each distinct (digest, index) once, in first-use order.
 #[derive(Default)]
 pub(crate) struct Inputs {
-    list: Vec<pb::Input>,
+    list: Vec<Output>,
 }
 
 impl Inputs {
@@ -125,15 +125,14 @@ impl Inputs {
         let Some(out) = state.output() else {
             return -1;
         };
-        let known =
-            (self.list.iter()).position(|i| i.index == out.index && i.digest == out.vertex.digest);
+        let known = (self.list.iter()).position(|i| {
+            i.index == out.index
+                && (Arc::ptr_eq(&i.vertex, &out.vertex) || i.vertex.digest == out.vertex.digest)
+        });
         let pos = match known {
             Some(pos) => pos,
             None => {
-                self.list.push(pb::Input {
-                    digest: out.vertex.digest.clone(),
-                    index: out.index,
-                });
+                self.list.push(out.clone());
                 self.list.len() - 1
             }
         };
@@ -144,8 +143,23 @@ impl Inputs {
         i64::try_from(self.list.len()).unwrap_or(i64::MAX)
     }
 
+    /// Writes the list as `Op.inputs` (field 1), as prost would.
+    pub(crate) fn encode(&self, buf: &mut Vec<u8>) {
+        for input in &self.list {
+            super::exec_encode::nested(buf, 1, |b| {
+                super::exec_encode::string_field(b, 1, &input.vertex.digest);
+                super::exec_encode::varint_if_set(b, 2, input.index);
+            });
+        }
+    }
+
     pub(crate) fn into_vec(self) -> Vec<pb::Input> {
-        self.list
+        (self.list.into_iter())
+            .map(|o| pb::Input {
+                digest: o.vertex.digest.clone(),
+                index: o.index,
+            })
+            .collect()
     }
 }
 
@@ -173,6 +187,18 @@ pub(crate) fn new_vertex(mut op: pb::Op, deps: Vec<Output>, meta: OpMeta, caps: 
     let inputs_len = (op.inputs.iter())
         .map(|i| prost::encoding::message::encoded_len(1, i))
         .sum();
+    vertex_from_bytes(bytes, inputs_len, deps, meta, caps)
+}
+
+/// Finishes an op already encoded: `bytes` start with `inputs_len` bytes of `Op.inputs` and
+/// carry the worker constraints.
+pub(crate) fn vertex_from_bytes(
+    bytes: Vec<u8>,
+    inputs_len: usize,
+    deps: Vec<Output>,
+    meta: OpMeta,
+    caps: &[&str],
+) -> State {
     let metadata = Metadata::new(&meta, caps);
     let vertex = Vertex {
         digest: digest_of(&bytes),
