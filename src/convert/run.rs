@@ -148,7 +148,7 @@ impl Dispatcher<'_> {
                 hard: u.hard,
             })
             .collect();
-        let history = format!("RUN {} # buildkit", run_command_string(&args, st));
+        let history = run_history(&args, st);
         let exec = llb::Exec {
             args,
             env: st.env.to_strings(),
@@ -280,9 +280,12 @@ fn summarize(body: &str) -> String {
 }
 
 /// `|N K=V ... args`: the stage's ARGs as BuildKit writes them into RUN history.
-fn run_command_string(args: &[String], st: &StageState) -> String {
+fn run_history(args: &[String], st: &StageState) -> String {
     use std::fmt::Write as _;
-    let mut out = String::new();
+    // Sized once: this runs for every RUN.
+    let args_len: usize = args.iter().map(|a| a.len() + 1).sum();
+    let mut out = String::with_capacity("RUN  # buildkit".len() + args_len + 16);
+    out.push_str("RUN ");
     if !st.build_args.is_empty() {
         let _ = write!(out, "|{}", st.build_args.len());
         for (key, value) in st.build_args.iter() {
@@ -296,6 +299,7 @@ fn run_command_string(args: &[String], st: &StageState) -> String {
         }
         out.push_str(arg);
     }
+    out.push_str(" # buildkit");
     out
 }
 

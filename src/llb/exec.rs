@@ -214,6 +214,8 @@ impl State {
             }
             exec_encode::modes_and_secrets(b, &exec);
         });
+        // In place: the vertex keeps these bytes for the whole build.
+        bytes.shrink_to_fit();
         let vertex = vertex_from_bytes(bytes, inputs_len, deps, meta, &caps);
 
         // What each fs mount holds afterwards: the exec's output for the ones it writes, the

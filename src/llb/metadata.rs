@@ -56,13 +56,23 @@ impl Metadata {
             bytes.push(1);
         }
         // The description in key order, the name in its place (replacing a described one).
-        let mut described: Vec<(&str, &str)> = (meta.description.iter())
-            .map(|(k, v)| (*k, v.as_str()))
-            .collect();
+        // Sorted on the stack for the usual one or two keys (no allocation per op).
+        let mut stack = [("", ""); 4];
+        let mut heap = Vec::new();
+        let pairs = (meta.description.iter()).map(|(k, v)| (*k, v.as_str()));
+        let described: &mut [(&str, &str)] = if meta.description.len() <= stack.len() {
+            for (slot, pair) in stack.iter_mut().zip(pairs) {
+                *slot = pair;
+            }
+            &mut stack[..meta.description.len()]
+        } else {
+            heap.extend(pairs);
+            &mut heap
+        };
         described.sort_unstable_by_key(|&(k, _)| k);
         let name = meta.name.as_deref();
         let mut name_written = name.is_none();
-        for (key, value) in described {
+        for &(key, value) in described.iter() {
             if name.is_some() && key == CUSTOM_NAME {
                 continue;
             }
