@@ -279,7 +279,8 @@ fn summarize(body: &str) -> String {
     }
 }
 
-/// `|N K=V ... args`: the stage's ARGs as BuildKit writes them into RUN history.
+/// `RUN |N K=V ... args # buildkit`: a RUN's history entry, the stage's ARGs as BuildKit
+/// writes them.
 fn run_history(args: &[String], st: &StageState) -> String {
     use std::fmt::Write as _;
     // Sized once: this runs for every RUN.
