@@ -515,6 +515,15 @@ impl<'p> Dispatcher<'p> {
         self.stage_paths.entry(root).or_default().insert(path);
     }
 
+    /// `stage_read(index, "/")` without a new string when the stage is already read whole
+    /// (every RUN reads its whole stage).
+    fn stage_read_all(&mut self, index: usize) {
+        let root = self.roots.get(index).copied().unwrap_or(index);
+        if !self.stage_paths.get(&root).is_some_and(|p| p.contains("/")) {
+            self.stage_read(index, "/".into());
+        }
+    }
+
     /// The filesystem a dispatched stage produced.
     fn stage_output(&self, index: usize) -> Option<llb::State> {
         self.outputs.get(index).cloned().flatten()
