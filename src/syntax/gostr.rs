@@ -50,6 +50,10 @@ pub(crate) fn trim_left_space(s: &str) -> &str {
 
 /// Go's `strings.ToLower`: simple one-to-one case mapping, character by character.
 pub(crate) fn to_lower(s: &str) -> String {
+    // Keywords are ASCII; Go and `to_ascii_lowercase` agree there, without the table lookups.
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.chars()
         .map(|c| match c {
             // The only character whose full lowercase mapping is longer than one character.
@@ -57,6 +61,18 @@ pub(crate) fn to_lower(s: &str) -> String {
             _ => c.to_lowercase().next().unwrap_or(c),
         })
         .collect()
+}
+
+/// Go's `reWhitespace.Split(s, 2)` without the vectors: the text before the first run of
+/// `[\t\v\f\r ]`, and the text after that run when there is one.
+pub(crate) fn split_first_token(s: &str) -> (&str, Option<&str>) {
+    let Some(start) = s.find(is_token_space) else {
+        return (s, None);
+    };
+    let end = s[start..]
+        .find(|c| !is_token_space(c))
+        .map_or(s.len(), |i| start + i);
+    (&s[..start], Some(&s[end..]))
 }
 
 /// Go's `reWhitespace.Split(s, n)` for the `[\t\v\f\r ]+` regexp; `n < 0` means no limit.
@@ -134,8 +150,30 @@ mod tests {
     }
 
     #[test]
+    fn first_token_is_split_in_two() {
+        for input in [
+            "",
+            "a",
+            "a b",
+            "a \t b c",
+            " a",
+            "a ",
+            "a  ",
+            "\u{a0}a b",
+            "RUN\u{b}x",
+            "é é",
+        ] {
+            let (first, rest) = split_first_token(input);
+            let want = split_token_space(input, 2);
+            let got: Vec<&str> = std::iter::once(first).chain(rest).collect();
+            assert_eq!(got, want, "{input:?}");
+        }
+    }
+
+    #[test]
     fn lower_like_go() {
         assert_eq!(to_lower("RUN"), "run");
+        assert_eq!(to_lower("rUn1-"), "run1-");
         assert_eq!(to_lower("İ"), "i");
         assert_eq!(to_lower("ΟΔΟΣ"), "οδοσ");
     }
