@@ -1,6 +1,8 @@
 //! The line loop (BuildKit's `parser.Parse`): directives, comments, continuation lines, heredoc
 //! bodies, and line numbers.
 
+use std::borrow::Cow;
+
 use super::ast::{Directive, Directives, Dockerfile, Heredoc, Warning, WarningKind};
 use super::directives::DirectiveParser;
 use super::error::{Error, ErrorKind};
@@ -48,10 +50,13 @@ pub(crate) fn parse(input: &[u8]) -> Result<Dockerfile, Error> {
         ctx.current_line += 1;
         let start_line = ctx.current_line;
 
-        let (mut line, mut end_of_line) = trim_continuation(&text, ctx.escape);
-        if end_of_line && line.is_empty() {
+        let (first, mut end_of_line) = trim_continuation(&text, ctx.escape);
+        if end_of_line && first.is_empty() {
             continue;
         }
+        // The one buffer of the instruction's text: continuation lines are appended to it, and it
+        // becomes the node's `original`.
+        let mut line = first.to_string();
         let mut empty_continuation = false;
         while !end_of_line {
             let Some(raw) = ctx.lines.next() else { break };
@@ -65,7 +70,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Dockerfile, Error> {
                 continue;
             }
             let (part, end) = trim_continuation(&text, ctx.escape);
-            line.push_str(&part);
+            line.push_str(part);
             end_of_line = end;
         }
         if empty_continuation {
@@ -78,10 +83,12 @@ pub(crate) fn parse(input: &[u8]) -> Result<Dockerfile, Error> {
         }
 
         let at = |kind, end| Error::new(kind, start_line, end);
-        let mut node = node_from_line(&line, ctx.escape, std::mem::take(&mut comments))
+        let mut node = node_from_line(line, ctx.escape, std::mem::take(&mut comments))
             .map_err(|k| at(k, ctx.current_line))?;
-        if can_contain_heredoc(&node) && line.contains("<<") {
-            let heredocs = heredocs_from_line(&line).map_err(|k| at(k, ctx.current_line))?;
+        // The outermost node's `original` is the whole line.
+        if can_contain_heredoc(&node) && node.original.contains("<<") {
+            let heredocs =
+                heredocs_from_line(&node.original).map_err(|k| at(k, ctx.current_line))?;
             for mut heredoc in heredocs {
                 ctx.read_heredoc_body(&mut heredoc)
                     .map_err(|k| at(k, ctx.current_line))?;
@@ -117,16 +124,17 @@ struct Ctx<'a> {
     directives: Directives,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// BuildKit's `processLine`: drops the line ending (and, for the first line of an instruction,
     /// leading whitespace), looks for a parser directive, and blanks out comment lines. Returns the
-    /// text and whether the line was a directive.
-    fn process_line(&mut self, raw: &[u8], strip_left: bool) -> Result<(String, bool), Error> {
-        let text = String::from_utf8_lossy(raw);
-        let mut text = text.trim_end_matches(['\r', '\n']);
-        if strip_left {
-            text = trim_left_space(text);
-        }
+    /// text (borrowed from the input when it is valid UTF-8) and whether the line was a directive.
+    fn process_line(
+        &mut self,
+        raw: &'a [u8],
+        strip_left: bool,
+    ) -> Result<(Cow<'a, str>, bool), Error> {
+        let decoded = String::from_utf8_lossy(raw);
+        let text = line_text(&decoded, strip_left);
         let line = self.current_line + 1;
         let directive = match self.directive_parser.parse_line(text) {
             Ok(Some(found)) => {
@@ -154,9 +162,12 @@ impl Ctx<'_> {
             Err(kind) => return Err(Error::new(kind, line, line)),
         };
         let text = if is_comment_text(text) {
-            String::new()
+            Cow::Borrowed("")
         } else {
-            text.to_string()
+            match decoded {
+                Cow::Borrowed(all) => Cow::Borrowed(line_text(all, strip_left)),
+                Cow::Owned(_) => Cow::Owned(text.to_string()),
+            }
         };
         Ok((text, directive))
     }
@@ -179,6 +190,16 @@ impl Ctx<'_> {
     }
 }
 
+/// A line without its line ending and, when asked, without leading whitespace.
+fn line_text(line: &str, strip_left: bool) -> &str {
+    let text = line.trim_end_matches(['\r', '\n']);
+    if strip_left {
+        trim_left_space(text)
+    } else {
+        text
+    }
+}
+
 /// The escape character an `# escape=` value selects, if it is a valid one.
 fn escape_token(value: &str) -> Option<char> {
     match value {
@@ -190,7 +211,13 @@ fn escape_token(value: &str) -> Option<char> {
 
 /// A comment line: `#` is its first character after leading whitespace.
 fn is_comment(raw: &[u8]) -> bool {
-    is_comment_text(&String::from_utf8_lossy(raw))
+    // Only the leading characters matter. A byte that is not valid UTF-8 decodes to U+FFFD, which
+    // is neither a space nor `#`, so the valid prefix decides, and nothing needs decoding.
+    let valid = match std::str::from_utf8(raw) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    is_comment_text(valid)
 }
 
 fn is_comment_text(text: &str) -> bool {
@@ -200,14 +227,14 @@ fn is_comment_text(text: &str) -> bool {
 /// BuildKit's `trimContinuationCharacter`: a line ending in the escape token (optionally followed by
 /// spaces or tabs) that is not itself escaped continues on the next line. Returns the text without
 /// the token and whether the instruction ends here.
-fn trim_continuation(text: &str, escape: char) -> (String, bool) {
+fn trim_continuation(text: &str, escape: char) -> (&str, bool) {
     let trimmed = text.trim_end_matches([' ', '\t']);
     if let Some(before) = trimmed.strip_suffix(escape)
         && !before.ends_with(escape)
     {
-        return (before.to_string(), false);
+        return (before, false);
     }
-    (text.to_string(), true)
+    (text, true)
 }
 
 #[cfg(test)]
@@ -229,11 +256,7 @@ mod tests {
             ("é\\", '\\', "é", false),
         ];
         for (text, escape, want, end) in cases {
-            assert_eq!(
-                trim_continuation(text, escape),
-                (want.to_string(), end),
-                "{text:?}"
-            );
+            assert_eq!(trim_continuation(text, escape), (want, end), "{text:?}");
         }
     }
 
