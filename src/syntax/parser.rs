@@ -133,10 +133,12 @@ impl<'a> Ctx<'a> {
         raw: &'a [u8],
         strip_left: bool,
     ) -> Result<(Cow<'a, str>, bool), Error> {
-        let decoded = String::from_utf8_lossy(raw);
-        let text = line_text(&decoded, strip_left);
+        let text = match String::from_utf8_lossy(raw) {
+            Cow::Borrowed(all) => Cow::Borrowed(line_text(all, strip_left)),
+            Cow::Owned(all) => Cow::Owned(line_text(&all, strip_left).to_string()),
+        };
         let line = self.current_line + 1;
-        let directive = match self.directive_parser.parse_line(text) {
+        let directive = match self.directive_parser.parse_line(&text) {
             Ok(Some(found)) => {
                 let directive = Directive {
                     value: found.value,
@@ -161,13 +163,10 @@ impl<'a> Ctx<'a> {
             Ok(None) => false,
             Err(kind) => return Err(Error::new(kind, line, line)),
         };
-        let text = if is_comment_text(text) {
+        let text = if is_comment_text(&text) {
             Cow::Borrowed("")
         } else {
-            match decoded {
-                Cow::Borrowed(all) => Cow::Borrowed(line_text(all, strip_left)),
-                Cow::Owned(_) => Cow::Owned(text.to_string()),
-            }
+            text
         };
         Ok((text, directive))
     }
@@ -211,13 +210,25 @@ fn escape_token(value: &str) -> Option<char> {
 
 /// A comment line: `#` is its first character after leading whitespace.
 fn is_comment(raw: &[u8]) -> bool {
-    // Only the leading characters matter. A byte that is not valid UTF-8 decodes to U+FFFD, which
-    // is neither a space nor `#`, so the valid prefix decides, and nothing needs decoding.
-    let valid = match std::str::from_utf8(raw) {
-        Ok(text) => text,
-        Err(e) => std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or_default(),
-    };
-    is_comment_text(valid)
+    // Only the leading characters matter, and they are nearly always ASCII.
+    for (i, &b) in raw.iter().enumerate() {
+        match b {
+            b'#' => return true,
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => {}
+            _ if b.is_ascii() => return false,
+            _ => {
+                // A byte that is not valid UTF-8 decodes to U+FFFD, which is neither a space nor
+                // `#`, so the valid prefix decides.
+                let rest = &raw[i..];
+                let valid = match std::str::from_utf8(rest) {
+                    Ok(text) => text,
+                    Err(e) => std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default(),
+                };
+                return is_comment_text(valid);
+            }
+        }
+    }
+    false
 }
 
 fn is_comment_text(text: &str) -> bool {
@@ -267,6 +278,12 @@ mod tests {
         assert!(is_comment("\u{a0}#".as_bytes()));
         assert!(!is_comment(b"RUN # x"));
         assert!(!is_comment(b"\n"));
+        assert!(!is_comment(b""));
+        assert!(is_comment(b" \x0b\x0c\r#"));
+        assert!(is_comment(b" \xe3\x80\x80#"));
+        assert!(!is_comment(b" \xe3\x80#"));
+        assert!(!is_comment(b"\xff#"));
+        assert!(!is_comment(" \u{200b}#".as_bytes()));
     }
 
     fn parse_err(input: &[u8]) -> (ErrorKind, Option<usize>, Option<usize>) {
