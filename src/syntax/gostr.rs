@@ -40,12 +40,39 @@ pub(crate) fn is_regex_space(c: char) -> bool {
 
 /// Go's `strings.TrimSpace`.
 pub(crate) fn trim_space(s: &str) -> &str {
-    s.trim_matches(is_space)
+    trim_right_space(trim_left_space(s))
 }
 
 /// Go's `strings.TrimLeftFunc(s, unicode.IsSpace)`.
 pub(crate) fn trim_left_space(s: &str) -> &str {
-    s.trim_start_matches(is_space)
+    // ASCII blanks are stepped over byte by byte; only a non-ASCII character needs the full test.
+    let start = s
+        .bytes()
+        .position(|b| !is_ascii_space(b))
+        .unwrap_or(s.len());
+    let s = &s[start..];
+    match s.as_bytes().first() {
+        Some(b) if !b.is_ascii() => s.trim_start_matches(is_space),
+        _ => s,
+    }
+}
+
+/// Go's `strings.TrimRightFunc(s, unicode.IsSpace)`.
+fn trim_right_space(s: &str) -> &str {
+    let end = s
+        .bytes()
+        .rposition(|b| !is_ascii_space(b))
+        .map_or(0, |i| i + 1);
+    let s = &s[..end];
+    match s.as_bytes().last() {
+        Some(b) if !b.is_ascii() => s.trim_end_matches(is_space),
+        _ => s,
+    }
+}
+
+/// The ASCII characters [`is_space`] accepts.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
 /// Go's `strings.ToLower`: simple one-to-one case mapping, character by character.
@@ -183,5 +210,20 @@ mod tests {
         assert_eq!(trim_space("\u{a0} x \u{3000}"), "x");
         assert_eq!(trim_space("\u{200b}x"), "\u{200b}x");
         assert_eq!(trim_left_space("\u{85}x "), "x ");
+        for s in [
+            "",
+            " ",
+            "x",
+            " \t\u{b}\u{c}\r\nx y\n ",
+            " \u{a0} \u{3000}x\u{2028} \u{a0}\t",
+            "é",
+            " é ",
+            "\u{200b}",
+            " \u{85}",
+            "\u{85} ",
+        ] {
+            assert_eq!(trim_space(s), s.trim_matches(is_space), "{s:?}");
+            assert_eq!(trim_left_space(s), s.trim_start_matches(is_space), "{s:?}");
+        }
     }
 }
