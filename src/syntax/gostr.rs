@@ -93,11 +93,15 @@ pub(crate) fn to_lower(s: &str) -> String {
 /// Go's `reWhitespace.Split(s, 2)` without the vectors: the text before the first run of
 /// `[\t\v\f\r ]`, and the text after that run when there is one.
 pub(crate) fn split_first_token(s: &str) -> (&str, Option<&str>) {
-    let Some(start) = s.find(is_token_space) else {
+    // The class is ASCII, and an ASCII byte is never part of a longer character, so bytes do.
+    let bytes = s.as_bytes();
+    let is_blank = |b: &u8| is_token_space(char::from(*b));
+    let Some(start) = bytes.iter().position(is_blank) else {
         return (s, None);
     };
-    let end = s[start..]
-        .find(|c| !is_token_space(c))
+    let end = bytes[start..]
+        .iter()
+        .position(|b| !is_blank(b))
         .map_or(s.len(), |i| start + i);
     (&s[..start], Some(&s[end..]))
 }

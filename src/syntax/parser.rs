@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use super::ast::{Directive, Directives, Dockerfile, Heredoc, Warning, WarningKind};
 use super::directives::DirectiveParser;
 use super::error::{Error, ErrorKind};
-use super::gostr::{is_space, trim_left_space, trim_space};
+use super::gostr::{trim_left_space, trim_space};
 use super::heredoc::heredocs_from_line;
 use super::instruction::{can_contain_heredoc, node_from_line};
 use super::scanner::Lines;
@@ -86,7 +86,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Dockerfile, Error> {
         let mut node = node_from_line(line, ctx.escape, std::mem::take(&mut comments))
             .map_err(|k| at(k, ctx.current_line))?;
         // The outermost node's `original` is the whole line.
-        if can_contain_heredoc(&node) && node.original.contains("<<") {
+        if can_contain_heredoc(&node) && has_heredoc_marker(&node.original) {
             let heredocs =
                 heredocs_from_line(&node.original).map_err(|k| at(k, ctx.current_line))?;
             for mut heredoc in heredocs {
@@ -232,7 +232,12 @@ fn is_comment(raw: &[u8]) -> bool {
 }
 
 fn is_comment_text(text: &str) -> bool {
-    text.trim_start_matches(is_space).starts_with('#')
+    trim_left_space(text).starts_with('#')
+}
+
+/// Whether `<<` occurs in the line: a byte scan, cheaper on short lines than a substring search.
+fn has_heredoc_marker(line: &str) -> bool {
+    line.as_bytes().windows(2).any(|pair| pair == b"<<")
 }
 
 /// BuildKit's `trimContinuationCharacter`: a line ending in the escape token (optionally followed by
@@ -268,6 +273,19 @@ mod tests {
         ];
         for (text, escape, want, end) in cases {
             assert_eq!(trim_continuation(text, escape), (want, end), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn heredoc_marker() {
+        for (line, want) in [
+            ("RUN <<EOF", true),
+            ("RUN a<<", true),
+            ("RUN < <", false),
+            ("<", false),
+            ("", false),
+        ] {
+            assert_eq!(has_heredoc_marker(line), want, "{line:?}");
         }
     }
 
