@@ -137,7 +137,11 @@ impl Dispatcher<'_> {
     /// An inherited ONBUILD trigger as a step of `stage`, located at its FROM line. A trigger
     /// that reads another stage, an image or a named context resolves it as if it were written
     /// in this stage, as BuildKit does.
-    pub(super) fn trigger_step(&self, trigger: &str, stage: &Stage) -> Result<Step, Error> {
+    pub(super) fn trigger_step(
+        &self,
+        trigger: &str,
+        stage: &Stage,
+    ) -> Result<Step<'static>, Error> {
         let at = |message: String| Error {
             message: format!("ONBUILD trigger {trigger:?}: {message}"),
             lines: stage.from.lines,
@@ -181,7 +185,7 @@ impl Dispatcher<'_> {
         );
         instruction.lines = stage.from.lines;
         Ok(Step {
-            instruction,
+            instruction: std::borrow::Cow::Owned(instruction),
             copy_from,
             mount_from,
         })

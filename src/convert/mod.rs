@@ -321,7 +321,7 @@ struct Dispatched {
 
 /// One pass over the reachable stages, in Dockerfile order.
 struct Dispatcher<'p> {
-    plan: &'p Plan,
+    plan: &'p Plan<'p>,
     bases: &'p BTreeMap<String, BaseImage>,
     ctx: &'p Context<'p>,
     lexer: Lexer,
