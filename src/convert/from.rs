@@ -185,7 +185,7 @@ impl Dispatcher<'_> {
         );
         instruction.lines = stage.from.lines;
         Ok(Step {
-            instruction: std::borrow::Cow::Owned(instruction),
+            instruction: crate::plan::InstructionRef::Owned(Box::new(instruction)),
             copy_from,
             mount_from,
         })

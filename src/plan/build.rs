@@ -1,9 +1,7 @@
 //! Instructions + options -> [`Plan`].
 
-use std::borrow::Cow;
-
 use super::args::{GlobalArgs, Vars, automatic_args};
-use super::{Base, Error, Plan, Stage, StageNames, Step, epoch, named_context};
+use super::{Base, Error, InstructionRef, Plan, Stage, StageNames, Step, epoch, named_context};
 use crate::image::{Platform, Reference};
 use crate::instructions::{Instruction, Kind};
 use crate::options::BuildOptions;
@@ -92,7 +90,7 @@ pub fn plan<'a>(
             let (copy_from, mount_from) =
                 step_sources(instruction, index, &names, opts, &platform)?;
             steps.push(Step {
-                instruction: Cow::Borrowed(instruction),
+                instruction: InstructionRef::Borrowed(instruction),
                 copy_from,
                 mount_from,
             });
@@ -102,7 +100,7 @@ pub fn plan<'a>(
             name: from.name.clone(),
             base,
             platform,
-            from: Cow::Borrowed(from_ins),
+            from: InstructionRef::Borrowed(from_ins),
             steps,
         });
     }

@@ -17,7 +17,7 @@ pub(crate) use build::step_sources;
 pub use build::{global_args, plan};
 pub use names::StageNames;
 
-use std::borrow::Cow;
+use std::ops::Deref;
 
 use crate::image::{Platform, Reference};
 use crate::instructions::Instruction;
@@ -55,10 +55,10 @@ impl Plan<'_> {
                     name: s.name,
                     base: s.base,
                     platform: s.platform,
-                    from: Cow::Owned(s.from.into_owned()),
+                    from: s.from.into_owned(),
                     steps: (s.steps.into_iter())
                         .map(|step| Step {
-                            instruction: Cow::Owned(step.instruction.into_owned()),
+                            instruction: step.instruction.into_owned(),
                             copy_from: step.copy_from,
                             mount_from: step.mount_from,
                         })
@@ -95,7 +95,7 @@ pub struct Stage<'a> {
     /// The platform the stage builds for.
     pub platform: Platform,
     /// The FROM instruction.
-    pub from: Cow<'a, Instruction>,
+    pub from: InstructionRef<'a>,
     /// The instructions after FROM, with their resolved references.
     pub steps: Vec<Step<'a>>,
 }
@@ -174,12 +174,41 @@ pub fn named_context(opts: &BuildOptions, name: &str, platform: &Platform) -> Op
         })
 }
 
+/// An instruction a plan holds: the Dockerfile's, borrowed, or one made while planning or
+/// converting (an ONBUILD trigger), boxed so that a step stays a pointer wide.
+#[derive(Clone, Debug)]
+pub enum InstructionRef<'a> {
+    Borrowed(&'a Instruction),
+    Owned(Box<Instruction>),
+}
+
+impl InstructionRef<'_> {
+    /// The same instruction, owned.
+    pub fn into_owned(self) -> InstructionRef<'static> {
+        match self {
+            InstructionRef::Borrowed(i) => InstructionRef::Owned(Box::new(i.clone())),
+            InstructionRef::Owned(i) => InstructionRef::Owned(i),
+        }
+    }
+}
+
+impl Deref for InstructionRef<'_> {
+    type Target = Instruction;
+
+    fn deref(&self) -> &Instruction {
+        match self {
+            InstructionRef::Borrowed(i) => i,
+            InstructionRef::Owned(i) => i,
+        }
+    }
+}
+
 /// An instruction of a stage.
 #[derive(Clone, Debug)]
 pub struct Step<'a> {
     /// The instruction: the Dockerfile's, or (for an ONBUILD trigger of a base image) one
     /// parsed while converting.
-    pub instruction: Cow<'a, Instruction>,
+    pub instruction: InstructionRef<'a>,
     /// For `COPY --from`: where the files come from.
     pub copy_from: Option<Base>,
     /// For `RUN --mount`: one entry per mount, `Some` where it has a `from`.
