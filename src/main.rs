@@ -460,9 +460,10 @@ fn llb(
     };
     let graph =
         pipeline::convert_graph(&plan, escape, &bases, &ctx).map_err(|e| located(file, e))?;
-    // Freed before the Definition is written, which then reuses its memory: the peak is the
-    // plan or the written parts, not both.
+    // Freed before the Definition is written, which then reuses their memory: the peak is the
+    // plan and its instructions or the written parts, not both.
     drop(plan);
+    drop(instructions);
     let mut out = std::io::stdout().lock();
     match format {
         Format::Pb => {
