@@ -87,7 +87,7 @@ impl State {
             .collect();
         let metadata = Metadata::from_pb(&metadata);
         let vertex = Vertex {
-            digest: out.vertex.digest.clone(),
+            digest: out.vertex.digest,
             bytes: out.vertex.bytes.clone(),
             inputs_len: out.vertex.inputs_len,
             deps: out.vertex.deps.clone(),
