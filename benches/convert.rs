@@ -141,7 +141,7 @@ fn bench(c: &mut Criterion) {
         let opts = options();
         b.iter(|| {
             let parsed = pipeline::parse(&bytes).ok()?;
-            pipeline::plan(&parsed, &opts).ok()
+            pipeline::plan(&parsed, &opts).ok().map(|p| p.stages.len())
         })
     });
     group.bench_function("parse+plan+convert", |b| b.iter(|| convert(&bytes)));

@@ -438,10 +438,15 @@ fn llb(
         opts.target_platform = Some(Platform::parse(p)?);
     }
     let parsed = pipeline::parse(&bytes).map_err(|e| located(file, e))?;
-    let plan = pipeline::plan(&parsed, &opts).map_err(|e| located(file, e))?;
-    // The plan holds what conversion needs; the syntax tree would only add to the peak.
-    let escape = parsed.dockerfile.escape;
-    drop(parsed);
+    // The plan borrows the instructions; the syntax tree would only add to the peak.
+    let pipeline::Parsed {
+        dockerfile,
+        instructions,
+    } = parsed;
+    let escape = dockerfile.escape;
+    drop(dockerfile);
+    let plan = stager::plan::plan(&instructions, escape, &opts)
+        .map_err(|e| located(file, pipeline::Error::from(e)))?;
     let bases = image_configs_for(&plan, image_configs)?;
     let ctx = ConvertContext {
         options: &opts,
@@ -455,9 +460,10 @@ fn llb(
     };
     let graph =
         pipeline::convert_graph(&plan, escape, &bases, &ctx).map_err(|e| located(file, e))?;
-    // Freed before the Definition is written, which then reuses its memory: the peak is the
-    // plan or the written parts, not both.
+    // Freed before the Definition is written, which then reuses their memory: the peak is the
+    // plan and its instructions or the written parts, not both.
     drop(plan);
+    drop(instructions);
     let mut out = std::io::stdout().lock();
     match format {
         Format::Pb => {
@@ -530,7 +536,9 @@ fn check(
         }
     }
     // Base image configs are matched against every stage's base, as every stage is checked.
-    let bases = match pipeline::parse(&bytes).and_then(|p| pipeline::plan(&p, &opts)) {
+    let bases = match pipeline::parse(&bytes)
+        .and_then(|p| pipeline::plan(&p, &opts).map(stager::plan::Plan::into_owned))
+    {
         Ok(mut plan) => {
             plan.reachable = vec![true; plan.stages.len()];
             image_configs_for(&plan, image_configs)?

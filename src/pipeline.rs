@@ -96,7 +96,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Error> {
 }
 
 /// Makes the plan for `opts`.
-pub fn plan(parsed: &Parsed, opts: &BuildOptions) -> Result<Plan, Error> {
+pub fn plan<'a>(parsed: &'a Parsed, opts: &BuildOptions) -> Result<Plan<'a>, Error> {
     Ok(plan::plan(
         &parsed.instructions,
         parsed.dockerfile.escape,

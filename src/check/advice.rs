@@ -22,7 +22,7 @@ pub fn report(plan: &Plan, sink: &Sink) {
 }
 
 /// The stages whose steps end up in the target's image: the target and its FROM parents.
-fn final_chain(plan: &Plan) -> Vec<&Stage> {
+fn final_chain<'p, 'a>(plan: &'p Plan<'a>) -> Vec<&'p Stage<'a>> {
     let mut chain = Vec::new();
     let mut at = plan.stages.get(plan.target);
     while let Some(stage) = at {
@@ -210,7 +210,7 @@ fn copies_whole_context(ins: &Instruction) -> Option<&str> {
 fn copy_context_before_install(stage: &Stage, sink: &Sink) {
     let mut whole: Option<(&Instruction, &str)> = None;
     for step in &stage.steps {
-        let ins = &step.instruction;
+        let ins: &Instruction = &step.instruction;
         if whole.is_none() {
             whole = copies_whole_context(ins).map(|s| (ins, s));
             // An install before the context arrives is the right order already.

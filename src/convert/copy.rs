@@ -172,10 +172,7 @@ impl Dispatcher<'_> {
                 // no String method: an empty command.
                 let meta = llb::OpMeta {
                     name: Some(name.clone()),
-                    description: BTreeMap::from([(
-                        "com.docker.dockerfile.v1.command".to_string(),
-                        String::new(),
-                    )]),
+                    description: vec![("com.docker.dockerfile.v1.command", String::new())],
                     ..llb::OpMeta::default()
                 };
                 let http = llb::State::source(src, attrs, meta);

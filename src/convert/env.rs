@@ -70,7 +70,16 @@ impl EnvList {
 
     /// `KEY=VALUE` strings in order, as ExecOp `meta.env` wants them.
     pub fn to_strings(&self) -> Vec<String> {
-        self.iter().map(|(k, v)| format!("{k}={v}")).collect()
+        // Not `format!`: this runs for every variable of every RUN.
+        (self.iter())
+            .map(|(k, v)| {
+                let mut entry = String::with_capacity(k.len() + 1 + v.len());
+                entry.push_str(k);
+                entry.push('=');
+                entry.push_str(v);
+                entry
+            })
+            .collect()
     }
 }
 

@@ -137,7 +137,11 @@ impl Dispatcher<'_> {
     /// An inherited ONBUILD trigger as a step of `stage`, located at its FROM line. A trigger
     /// that reads another stage, an image or a named context resolves it as if it were written
     /// in this stage, as BuildKit does.
-    pub(super) fn trigger_step(&self, trigger: &str, stage: &Stage) -> Result<Step, Error> {
+    pub(super) fn trigger_step(
+        &self,
+        trigger: &str,
+        stage: &Stage,
+    ) -> Result<Step<'static>, Error> {
         let at = |message: String| Error {
             message: format!("ONBUILD trigger {trigger:?}: {message}"),
             lines: stage.from.lines,
@@ -181,7 +185,7 @@ impl Dispatcher<'_> {
         );
         instruction.lines = stage.from.lines;
         Ok(Step {
-            instruction,
+            instruction: crate::plan::InstructionRef::Owned(Box::new(instruction)),
             copy_from,
             mount_from,
         })
@@ -245,10 +249,7 @@ impl Dispatcher<'_> {
         }
         let meta = llb::OpMeta {
             name: Some(name),
-            description: BTreeMap::from([(
-                "com.docker.dockerfile.v1.command".to_string(),
-                command,
-            )]),
+            description: vec![("com.docker.dockerfile.v1.command", command)],
             locations: (ins.lines.0..=ins.lines.1).map(|l| (l, l)).collect(),
             platform: Some(llb_platform(platform)),
             ..llb::OpMeta::default()

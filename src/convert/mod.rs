@@ -321,7 +321,7 @@ struct Dispatched {
 
 /// One pass over the reachable stages, in Dockerfile order.
 struct Dispatcher<'p> {
-    plan: &'p Plan,
+    plan: &'p Plan<'p>,
     bases: &'p BTreeMap<String, BaseImage>,
     ctx: &'p Context<'p>,
     lexer: Lexer,
@@ -513,6 +513,15 @@ impl<'p> Dispatcher<'p> {
     fn stage_read(&mut self, index: usize, path: String) {
         let root = self.roots.get(index).copied().unwrap_or(index);
         self.stage_paths.entry(root).or_default().insert(path);
+    }
+
+    /// `stage_read(index, "/")` without a new string when the stage is already read whole
+    /// (every RUN reads its whole stage).
+    fn stage_read_all(&mut self, index: usize) {
+        let root = self.roots.get(index).copied().unwrap_or(index);
+        if !self.stage_paths.get(&root).is_some_and(|p| p.contains("/")) {
+            self.stage_read(index, "/".into());
+        }
     }
 
     /// The filesystem a dispatched stage produced.

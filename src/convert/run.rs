@@ -51,7 +51,7 @@ impl Dispatcher<'_> {
         mount_from: &[Option<Base>],
     ) -> Result<(), String> {
         // A RUN can read anything of its stage.
-        self.stage_read(stage.index, "/".into());
+        self.stage_read_all(stage.index);
         let (args, pipes, summary) = heredoc_command(st, run)?;
         let extra = self.run_mounts(st, ins, run, mount_from)?;
         let opts = self.ctx.options;
@@ -90,21 +90,21 @@ impl Dispatcher<'_> {
         let mut meta = self.op_meta(st, ins, name);
         // An inherited trigger is described by its own text, without the ONBUILD of its name.
         let code = ins.original.trim();
-        meta.description.insert(
-            "com.docker.dockerfile.v1.command".into(),
+        meta.description.push((
+            "com.docker.dockerfile.v1.command",
             code.strip_prefix("ONBUILD ").unwrap_or(code).to_string(),
-        );
+        ));
         meta.platform = Some(super::from::llb_platform(&st.platform));
         // The Go client records this cap on every exec when the daemon has it (metadata only).
         if self.ctx.llb_caps.contains("exec.meta.setsdefaultpath") {
-            meta.caps.insert("exec.meta.setsdefaultpath".into());
+            meta.caps.push("exec.meta.setsdefaultpath");
         }
         // Resource limits (1.25+) where the daemon applies them; older daemons run without, as
         // with the official frontend.
         if let Some(r) = &opts.linux_resources
             && self.ctx.llb_caps.contains("exec.meta.linux.resources")
         {
-            meta.caps.insert("exec.meta.linux.resources".into());
+            meta.caps.push("exec.meta.linux.resources");
             meta.linux_resources = Some(pb::LinuxResources {
                 memory: r.memory,
                 memory_swap: r.memory_swap,
@@ -148,7 +148,7 @@ impl Dispatcher<'_> {
                 hard: u.hard,
             })
             .collect();
-        let history = format!("RUN {} # buildkit", run_command_string(&args, st));
+        let history = run_history(&args, st);
         let exec = llb::Exec {
             args,
             env: st.env.to_strings(),
@@ -279,10 +279,14 @@ fn summarize(body: &str) -> String {
     }
 }
 
-/// `|N K=V ... args`: the stage's ARGs as BuildKit writes them into RUN history.
-fn run_command_string(args: &[String], st: &StageState) -> String {
+/// `RUN |N K=V ... args # buildkit`: a RUN's history entry, the stage's ARGs as BuildKit
+/// writes them.
+fn run_history(args: &[String], st: &StageState) -> String {
     use std::fmt::Write as _;
-    let mut out = String::new();
+    // Sized once: this runs for every RUN.
+    let args_len: usize = args.iter().map(|a| a.len() + 1).sum();
+    let mut out = String::with_capacity("RUN  # buildkit".len() + args_len + 16);
+    out.push_str("RUN ");
     if !st.build_args.is_empty() {
         let _ = write!(out, "|{}", st.build_args.len());
         for (key, value) in st.build_args.iter() {
@@ -296,6 +300,7 @@ fn run_command_string(args: &[String], st: &StageState) -> String {
         }
         out.push_str(arg);
     }
+    out.push_str(" # buildkit");
     out
 }
 
@@ -305,13 +310,20 @@ fn proxy_env(build_args: &std::collections::BTreeMap<String, String>) -> Option<
     let mut any = false;
     // BTreeMap order puts upper-case names first, so a lower-case one wins, deterministically.
     for (k, v) in build_args {
-        let slot = match k.to_ascii_lowercase().as_str() {
-            "http_proxy" => &mut pe.http_proxy,
-            "https_proxy" => &mut pe.https_proxy,
-            "ftp_proxy" => &mut pe.ftp_proxy,
-            "no_proxy" => &mut pe.no_proxy,
-            "all_proxy" => &mut pe.all_proxy,
-            _ => continue,
+        // Compared in place: this runs for every build arg of every RUN.
+        let is = |name: &str| k.eq_ignore_ascii_case(name);
+        let slot = if is("http_proxy") {
+            &mut pe.http_proxy
+        } else if is("https_proxy") {
+            &mut pe.https_proxy
+        } else if is("ftp_proxy") {
+            &mut pe.ftp_proxy
+        } else if is("no_proxy") {
+            &mut pe.no_proxy
+        } else if is("all_proxy") {
+            &mut pe.all_proxy
+        } else {
+            continue;
         };
         *slot = v.clone();
         any = true;

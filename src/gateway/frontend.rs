@@ -309,7 +309,8 @@ pub(super) async fn build_pending(
             let mut platform_opts = opts.build.clone();
             platform_opts.target_platform = platforms.first().cloned().flatten();
             let span = stats::span("plan");
-            let plan = pipeline::plan(&parsed, &platform_opts);
+            // Owned: it travels with the parsed Dockerfile.
+            let plan = pipeline::plan(&parsed, &platform_opts).map(crate::plan::Plan::into_owned);
             span.end();
             let images = match &plan {
                 Ok(plan) if plan.epoch.remote.is_none() => plan.base_images(),

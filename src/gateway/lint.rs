@@ -34,7 +34,9 @@ pub(super) async fn answer(
 ) -> Result<gw::Result, Failure> {
     let mut resolve_error = None;
     let mut bases = BTreeMap::new();
-    if let Ok(mut plan) = pipeline::parse(bytes).and_then(|p| pipeline::plan(&p, opts)) {
+    if let Ok(mut plan) = pipeline::parse(bytes)
+        .and_then(|p| pipeline::plan(&p, opts).map(crate::plan::Plan::into_owned))
+    {
         if opts.target.is_none() {
             plan.reachable = vec![true; plan.stages.len()];
         }

@@ -1,6 +1,7 @@
 //! Docker/OCI image config JSON, with the Docker extensions (Healthcheck, OnBuild, Shell) that
 //! `oci-spec` drops. Field names, order and omission follow BuildKit's `DockerOCIImage`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -154,9 +155,9 @@ pub struct History {
     /// Author.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub author: String,
-    /// `buildkit.dockerfile.v0` for entries stager adds.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub comment: String,
+    /// `buildkit.dockerfile.v0` for entries stager adds (not copied into each of them).
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub comment: Cow<'static, str>,
     /// True when the instruction made no layer.
     #[serde(default, skip_serializing_if = "is_false")]
     pub empty_layer: bool,
@@ -217,7 +218,7 @@ impl Image {
     pub fn add_history(&mut self, created_by: String, with_layer: bool) {
         self.history.push(History {
             created_by,
-            comment: "buildkit.dockerfile.v0".into(),
+            comment: Cow::Borrowed("buildkit.dockerfile.v0"),
             empty_layer: !with_layer,
             ..History::default()
         });

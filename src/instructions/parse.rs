@@ -308,9 +308,9 @@ fn copy(node: &Node, is_add: bool) -> Result<Kind, String> {
         heredocs: node.heredocs.clone(),
     };
     Ok(if is_add {
-        Kind::Add(copy)
+        Kind::Add(Box::new(copy))
     } else {
-        Kind::Copy(copy)
+        Kind::Copy(Box::new(copy))
     })
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use prost::Message;
 
 use super::metadata::Metadata;
-use super::state::{Output, State, Vertex, digest_of};
+use super::state::{OpDigest, Output, State, Vertex};
 use crate::proto::pb;
 
 /// A definition that cannot be used as a state.
@@ -46,22 +46,22 @@ impl State {
                     })
                 })
                 .collect::<Result<Vec<_>, DefinitionError>>()?;
-            let digest = digest_of(bytes);
+            let digest = OpDigest::of(bytes);
             // Go writes `inputs` (field 1) first, as stager does: the same prefix rule holds.
             let inputs_len = (op.inputs.iter())
                 .map(|i| prost::encoding::message::encoded_len(1, i))
                 .sum();
             let vertex = Vertex {
-                metadata: (def.metadata.get(&digest))
+                metadata: (def.metadata.get(digest.as_str()))
                     .map(Metadata::from_pb)
                     .unwrap_or_default(),
-                digest: digest.clone(),
+                digest,
                 bytes: bytes.clone(),
                 inputs_len,
                 deps,
                 locations: Vec::new(),
             };
-            vertices.insert(digest, Arc::new(vertex));
+            vertices.insert(digest.to_string(), Arc::new(vertex));
         }
         let last = pb::Op::decode(terminal.as_slice()).map_err(|_| DefinitionError::NoTerminal)?;
         match (last.op, last.inputs.as_slice()) {
@@ -87,7 +87,7 @@ impl State {
             .collect();
         let metadata = Metadata::from_pb(&metadata);
         let vertex = Vertex {
-            digest: out.vertex.digest.clone(),
+            digest: out.vertex.digest,
             bytes: out.vertex.bytes.clone(),
             inputs_len: out.vertex.inputs_len,
             deps: out.vertex.deps.clone(),

@@ -6,7 +6,8 @@
 //! and SSH mounts follow in the order given, with no input.
 
 use super::OpMeta;
-use super::state::{Inputs, State, new_vertex, push_dep};
+use super::exec_encode;
+use super::state::{Inputs, State, push_dep, vertex_from_bytes};
 use crate::proto::pb;
 
 /// A process to run. `Default` gives an empty command in the sandbox network and security mode.
@@ -99,10 +100,11 @@ impl ExecOutput {
 
 impl State {
     /// Runs `exec` with this state mounted read-write at `/`.
-    pub fn run(&self, exec: Exec, meta: OpMeta) -> ExecOutput {
+    pub fn run(&self, mut exec: Exec, meta: OpMeta) -> ExecOutput {
+        let capacity = exec_encode::capacity(&exec, exec.mounts.len() + 1, exec.mounts.len() + 1);
         let root = Mount::new("/", MountKind::Bind(self.clone()));
         let (mut fs, rest): (Vec<Mount>, Vec<Mount>) = std::iter::once(root)
-            .chain(exec.mounts)
+            .chain(std::mem::take(&mut exec.mounts))
             .partition(|m| !matches!(m.kind, MountKind::Secret(_) | MountKind::Ssh(_)));
         fs.sort_by(|a, b| a.dest.cmp(&b.dest));
 
@@ -110,58 +112,39 @@ impl State {
         caps.push("exec.meta.base");
         let mut inputs = Inputs::default();
         let mut deps = Vec::with_capacity(fs.len());
-        let mut pb_mounts = Vec::with_capacity(fs.len() + rest.len());
-        // Per fs mount: `Ok(output index)` for exec outputs, `Err(source)` for read-only ones.
-        let mut results: Vec<(String, Result<i64, State>)> = Vec::new();
+        // Per fs mount: its input and output index.
+        let mut slots: Vec<(i64, i64)> = Vec::with_capacity(fs.len());
         let mut next_output = 0;
         for m in &fs {
-            let (source, mount_type) = match &m.kind {
-                MountKind::Bind(s) => (Some(s), pb::MountType::Bind),
-                MountKind::Cache { base, .. } => (Some(base), pb::MountType::Cache),
-                _ => (None, pb::MountType::Tmpfs),
+            let source = match &m.kind {
+                MountKind::Bind(s) => Some(s),
+                MountKind::Cache { base, .. } => Some(base),
+                _ => None,
             };
             let input = source.map_or(-1, |s| inputs.add(s));
             if let Some(s) = source {
                 push_dep(&mut deps, s);
             }
-            let writes = mount_type == pb::MountType::Bind && !m.readonly && !m.no_output;
+            let writes = matches!(m.kind, MountKind::Bind(_)) && !m.readonly && !m.no_output;
             let output = if writes {
                 next_output += 1;
                 next_output - 1
             } else {
                 -1
             };
-            if writes {
-                results.push((m.dest.clone(), Ok(output)));
-            } else if let (true, Some(s)) = (m.readonly, source) {
-                results.push((m.dest.clone(), Err(s.clone())));
-            }
+            slots.push((input, output));
             if !m.selector.is_empty() {
                 caps.push("exec.mount.selector");
             }
-            let mut pm = pb::Mount {
-                input,
-                selector: m.selector.clone(),
-                dest: m.dest.clone(),
-                output,
-                readonly: m.readonly,
-                mount_type: mount_type.into(),
-                ..pb::Mount::default()
-            };
             match &m.kind {
-                MountKind::Cache { id, sharing, .. } => {
+                MountKind::Cache { .. } => {
                     caps.extend(["exec.mount.cache", "exec.mount.cache.sharing"]);
-                    pm.cache_opt = Some(pb::CacheOpt {
-                        id: id.clone(),
-                        sharing: (*sharing).into(),
-                    });
                 }
                 MountKind::Tmpfs { size } => {
                     caps.push("exec.mount.tmpfs");
                     if *size > 0 {
                         caps.push("exec.mount.tmpfs.size");
                     }
-                    pm.tmpfs_opt = Some(pb::TmpfsOpt { size: *size });
                 }
                 // A read-write mount without an output needs the daemon's
                 // `exec.mount.bind.readwrite-nooutput`, but Go's client checks that cap before
@@ -169,50 +152,32 @@ impl State {
                 _ if input >= 0 => caps.push("exec.mount.bind"),
                 _ => {}
             }
-            pb_mounts.push(pm);
         }
 
-        let mut env = exec.env;
+        // Secret and SSH mounts follow in the order given; an SSH socket without a path gets
+        // the next `/run/buildkit/ssh_agent.<n>`.
         let mut ssh_index = 0;
-        let mut first_ssh: Option<String> = None;
-        for m in rest {
-            let (mount_type, secret_opt, ssh_opt, dest) = match m.kind {
-                MountKind::Secret(opt) => (pb::MountType::Secret, Some(opt), None, m.dest),
-                MountKind::Ssh(opt) => {
-                    let dest = if m.dest.is_empty() {
-                        format!("/run/buildkit/ssh_agent.{ssh_index}")
-                    } else {
-                        m.dest
-                    };
+        let sockets: Vec<(String, MountKind)> = (rest.into_iter())
+            .map(|m| {
+                let dest = if matches!(m.kind, MountKind::Ssh(_)) && m.dest.is_empty() {
+                    format!("/run/buildkit/ssh_agent.{ssh_index}")
+                } else {
+                    m.dest
+                };
+                if matches!(m.kind, MountKind::Ssh(_)) {
                     ssh_index += 1;
-                    first_ssh.get_or_insert_with(|| dest.clone());
-                    (pb::MountType::Ssh, None, Some(opt), dest)
+                    caps.push("exec.mount.ssh");
+                } else {
+                    caps.push("exec.mount.secret");
                 }
-                _ => continue,
-            };
-            caps.push(if secret_opt.is_some() {
-                "exec.mount.secret"
-            } else {
-                "exec.mount.ssh"
-            });
-            // The official frontend since 1.10 writes `input: -1` (pb.Empty) here, and the op
-            // digest and cache key depend on it; BuildKit v0.13's own frontend wrote 0.
-            pb_mounts.push(pb::Mount {
-                input: -1,
-                dest,
-                mount_type: mount_type.into(),
-                secret_opt,
-                ssh_opt,
-                ..pb::Mount::default()
-            });
-        }
-        if let Some(sock) = first_ssh
-            && !env
-                .iter()
-                .any(|e| e.split('=').next() == Some("SSH_AUTH_SOCK"))
-        {
-            env.push(format!("SSH_AUTH_SOCK={sock}"));
-        }
+                (dest, m.kind)
+            })
+            .collect();
+        let first_ssh = (sockets.iter())
+            .find(|(_, kind)| matches!(kind, MountKind::Ssh(_)))
+            .map(|(dest, _)| dest.as_str());
+        let ssh_auth_sock = first_ssh
+            .filter(|_| !(exec.env.iter()).any(|e| e.split('=').next() == Some("SSH_AUTH_SOCK")));
         if !exec.secret_env.is_empty() {
             caps.extend(["exec.mount.secret", "exec.secretenv"]);
         }
@@ -232,45 +197,46 @@ impl State {
             caps.push("exec.meta.proxyenv");
         }
 
-        let op = pb::ExecOp {
-            meta: Some(pb::Meta {
-                args: exec.args,
-                env,
-                cwd: exec.cwd,
-                user: exec.user,
-                proxy_env: exec.proxy_env,
-                extra_hosts: (exec.extra_hosts.into_iter())
-                    .map(|(host, ip)| pb::HostIp { host, ip })
-                    .collect(),
-                hostname: exec.hostname,
-                ulimit: exec.ulimits,
-                cgroup_parent: exec.cgroup_parent,
-                remove_mount_stubs_recursive: true,
-                valid_exit_codes: Vec::new(),
-            }),
-            mounts: pb_mounts,
-            network: exec.network.into(),
-            security: exec.security.into(),
-            secretenv: exec.secret_env,
-        };
-        let op = pb::Op {
-            inputs: inputs.into_vec(),
-            platform: meta.platform.as_ref().map(super::Platform::to_pb),
-            op: Some(pb::op::Op::Exec(op)),
-            ..pb::Op::default()
-        };
-        let vertex = new_vertex(op, deps, meta, &caps);
-        let mounts: Vec<(String, State)> = results
-            .into_iter()
-            .map(|(dest, r)| {
-                let state = match (r, vertex.output()) {
-                    (Ok(i), Some(out)) => State::from_vertex(out.vertex.clone(), i),
-                    (Err(source), _) => source,
-                    (Ok(_), None) => State::scratch(),
-                };
-                (dest, state)
-            })
-            .collect();
+        let mut bytes = Vec::with_capacity(capacity);
+        inputs.encode(&mut bytes);
+        let inputs_len = bytes.len();
+        if let Some(platform) = &meta.platform {
+            exec_encode::platform(&mut bytes, platform);
+        }
+        exec_encode::constraints(&mut bytes);
+        exec_encode::nested(&mut bytes, 2, |b| {
+            exec_encode::meta(b, &exec, ssh_auth_sock);
+            for (m, &(input, output)) in fs.iter().zip(&slots) {
+                exec_encode::fs_mount(b, m, input, output);
+            }
+            for (dest, kind) in &sockets {
+                exec_encode::socket_mount(b, dest, kind);
+            }
+            exec_encode::modes_and_secrets(b, &exec);
+        });
+        // In place: the vertex keeps these bytes for the whole build.
+        bytes.shrink_to_fit();
+        let vertex = vertex_from_bytes(bytes, inputs_len, deps, meta, &caps);
+
+        // What each fs mount holds afterwards: the exec's output for the ones it writes, the
+        // unchanged source for read-only ones.
+        let mut mounts: Vec<(String, State)> = Vec::with_capacity(fs.len());
+        for (m, (_, output)) in fs.into_iter().zip(slots) {
+            let state = if output >= 0 {
+                match vertex.output() {
+                    Some(out) => State::from_vertex(out.vertex.clone(), output),
+                    None => State::scratch(),
+                }
+            } else if m.readonly {
+                match m.kind {
+                    MountKind::Bind(s) | MountKind::Cache { base: s, .. } => s,
+                    _ => continue,
+                }
+            } else {
+                continue;
+            };
+            mounts.push((m.dest, state));
+        }
         let root = mounts
             .iter()
             .find(|(d, _)| d == "/")

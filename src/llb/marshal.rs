@@ -9,7 +9,7 @@ use prost::encoding::{WireType, encode_key, encode_varint};
 
 use super::fxhash::FxHashSet;
 use super::metadata::Metadata;
-use super::state::{State, Vertex, digest_of};
+use super::state::{OpDigest, State, Vertex, digest_of};
 use crate::proto::pb;
 
 /// Marshals everything `root` depends on into a Definition.
@@ -221,7 +221,7 @@ fn post_order(root: &Arc<Vertex>) -> Vec<Arc<Vertex>> {
 
 /// What the Definition takes from one vertex.
 pub(super) struct Part {
-    pub(super) digest: String,
+    pub(super) digest: OpDigest,
     pub(super) bytes: Vec<u8>,
     pub(super) metadata: Metadata,
     pub(super) locations: Vec<(u32, u32)>,
@@ -232,13 +232,13 @@ impl From<Arc<Vertex>> for Part {
     fn from(vertex: Arc<Vertex>) -> Part {
         match Arc::try_unwrap(vertex) {
             Ok(mut v) => Part {
-                digest: std::mem::take(&mut v.digest),
+                digest: v.digest,
                 bytes: std::mem::take(&mut v.bytes),
                 metadata: std::mem::take(&mut v.metadata),
                 locations: std::mem::take(&mut v.locations),
             },
             Err(shared) => Part {
-                digest: shared.digest.clone(),
+                digest: shared.digest,
                 bytes: shared.bytes.clone(),
                 metadata: shared.metadata.clone(),
                 locations: shared.locations.clone(),
@@ -259,7 +259,7 @@ struct Walk {
 impl Walk {
     fn record(&mut self, v: Part) {
         // Every digest walked gets metadata, so a vacant entry means a digest not yet written.
-        let first = match self.metadata.entry(v.digest.clone()) {
+        let first = match self.metadata.entry(v.digest.to_string()) {
             Entry::Vacant(e) => {
                 e.insert(v.metadata.to_pb());
                 true
@@ -271,7 +271,7 @@ impl Walk {
         };
         // BuildKit v0.32's Go client appends every vertex's locations (equal vertices built
         // twice, such as two `FROM busybox`, give one op with both lines).
-        let lines = self.locations.entry(v.digest).or_default();
+        let lines = self.locations.entry(v.digest.to_string()).or_default();
         if !v.locations.is_empty() {
             lines.push(v.locations);
         }

@@ -37,7 +37,7 @@ impl Metadata {
             + (meta.description.iter())
                 .map(|(k, v)| k.len() + v.len() + 18)
                 .sum::<usize>()
-            + (meta.caps.iter().map(String::len))
+            + (meta.caps.iter().map(|c| c.len()))
                 .chain(caps.iter().map(|c| c.len()))
                 .map(|len| len + 10)
                 .sum::<usize>()
@@ -56,13 +56,27 @@ impl Metadata {
             bytes.push(1);
         }
         // The description in key order, the name in its place (replacing a described one).
+        // Sorted on the stack for the usual one or two keys (no allocation per op).
+        let mut stack = [("", ""); 4];
+        let mut heap = Vec::new();
+        let pairs = (meta.description.iter()).map(|(k, v)| (*k, v.as_str()));
+        let described: &mut [(&str, &str)] = if meta.description.len() <= stack.len() {
+            for (slot, pair) in stack.iter_mut().zip(pairs) {
+                *slot = pair;
+            }
+            &mut stack[..meta.description.len()]
+        } else {
+            heap.extend(pairs);
+            &mut heap
+        };
+        described.sort_unstable_by_key(|&(k, _)| k);
         let name = meta.name.as_deref();
         let mut name_written = name.is_none();
-        for (key, value) in &meta.description {
+        for &(key, value) in described.iter() {
             if name.is_some() && key == CUSTOM_NAME {
                 continue;
             }
-            if !name_written && key.as_str() > CUSTOM_NAME {
+            if !name_written && key > CUSTOM_NAME {
                 string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), &mut bytes);
                 name_written = true;
             }
@@ -76,13 +90,13 @@ impl Metadata {
         let mut heap = Vec::new();
         let count = meta.caps.len() + caps.len();
         let all: &mut [&str] = if count <= stack.len() {
-            let merged = (meta.caps.iter().map(String::as_str)).chain(caps.iter().copied());
+            let merged = (meta.caps.iter().copied()).chain(caps.iter().copied());
             for (slot, cap) in stack.iter_mut().zip(merged) {
                 *slot = cap;
             }
             &mut stack[..count]
         } else {
-            heap.extend((meta.caps.iter().map(String::as_str)).chain(caps.iter().copied()));
+            heap.extend((meta.caps.iter().copied()).chain(caps.iter().copied()));
             &mut heap
         };
         all.sort_unstable();
@@ -176,7 +190,9 @@ mod tests {
 
     /// The typed message the encoding must equal (what ops carried before it was kept encoded).
     fn typed(meta: &OpMeta, caps: &[&str]) -> pb::OpMetadata {
-        let mut description = meta.description.clone();
+        let mut description: BTreeMap<String, String> = (meta.description.iter())
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
         if let Some(name) = &meta.name {
             description.insert(CUSTOM_NAME.to_owned(), name.clone());
         }
@@ -184,7 +200,7 @@ mod tests {
             ignore_cache: meta.ignore_cache,
             description,
             export_cache: None,
-            caps: (meta.caps.iter().map(String::as_str))
+            caps: (meta.caps.iter().copied())
                 .chain(caps.iter().copied())
                 .map(|c| (c.to_owned(), true))
                 .collect(),
@@ -195,10 +211,8 @@ mod tests {
 
     #[test]
     fn the_bytes_prost_writes_for_the_typed_message() {
-        let described = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            (pairs.iter())
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect()
+        let described = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            (pairs.iter()).map(|(k, v)| (*k, (*v).to_owned())).collect()
         };
         let metas = [
             OpMeta::default(),
@@ -216,7 +230,7 @@ mod tests {
                     ("z", ""),
                     ("", "empty key"),
                 ]),
-                caps: ["exec.meta.base".to_owned(), "zz".to_owned(), String::new()].into(),
+                caps: vec!["zz", "exec.meta.base", ""],
                 progress_group: Some(pb::ProgressGroup {
                     id: "g".into(),
                     name: "group".into(),

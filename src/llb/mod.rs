@@ -59,7 +59,6 @@
 //! assert_eq!(llb::dump(&def)["ops"][4]["terminal"], true);
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::proto::pb;
@@ -68,6 +67,7 @@ pub mod caps;
 mod definition;
 mod dump;
 mod exec;
+mod exec_encode;
 mod file;
 mod fxhash;
 mod marshal;
@@ -127,8 +127,9 @@ impl fmt::Display for Platform {
 pub struct OpMeta {
     /// Progress vertex name: `OpMetadata.description["llb.customname"]`.
     pub name: Option<String>,
-    /// Other description keys, e.g. `com.docker.dockerfile.v1.command`.
-    pub description: BTreeMap<String, String>,
+    /// Other description keys, e.g. `com.docker.dockerfile.v1.command`, each once, in any
+    /// order (they are written sorted). Static keys: no allocation per op for them.
+    pub description: Vec<(&'static str, String)>,
     pub ignore_cache: bool,
     /// 1-based Dockerfile line ranges: `Definition.source.locations[digest]`, source index 0, one
     /// `Range` per `(start, end)` with character 0. Written only when `marshal` gets a source info.
@@ -138,7 +139,7 @@ pub struct OpMeta {
     /// platform specific.
     pub platform: Option<Platform>,
     /// Extra `OpMetadata.caps`, on top of the ones the op kind adds itself.
-    pub caps: BTreeSet<String>,
+    pub caps: Vec<&'static str>,
     /// Cgroup limits of an exec (`OpMetadata.linux_resources`).
     pub linux_resources: Option<pb::LinuxResources>,
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use prost::Message;
 
-use super::state::{Output, State, Vertex, digest_of};
+use super::state::{OpDigest, Output, State, Vertex};
 use crate::proto::pb;
 
 impl State {
@@ -96,7 +96,7 @@ fn rebuild(vertex: &Arc<Vertex>, done: &BTreeMap<usize, Arc<Vertex>>) -> Option<
     let inputs_len = bytes.len();
     bytes.extend_from_slice(vertex.bytes.get(vertex.inputs_len..)?);
     Some(Arc::new(Vertex {
-        digest: digest_of(&bytes),
+        digest: OpDigest::of(&bytes),
         bytes,
         inputs_len,
         deps,

@@ -105,7 +105,7 @@ impl State {
         if git.ssh {
             attrs.insert("git.mountsshsock".into(), "default".into());
             // Go scans the host key over the network when it can; the cap is required either way.
-            meta.caps.insert("source.git.knownsshhosts".into());
+            meta.caps.push("source.git.knownsshhosts");
         }
         State::source(&identifier, attrs, meta)
     }

@@ -32,7 +32,7 @@ pub(crate) struct Output {
 /// A marshalled op with everything `marshal` needs to place it in a `pb::Definition`.
 pub(crate) struct Vertex {
     /// `sha256:<hex>` of `bytes`.
-    pub(crate) digest: String,
+    pub(crate) digest: OpDigest,
     /// The op exactly as it goes into `Definition.def`.
     pub(crate) bytes: Vec<u8>,
     /// How many leading bytes of `bytes` are the encoded `Op.inputs` (field 1 comes first).
@@ -57,13 +57,13 @@ impl State {
 
     /// `sha256:<hex>` of the vertex this state is an output of; `None` for scratch.
     pub fn digest(&self) -> Option<String> {
-        self.out.as_ref().map(|o| o.vertex.digest.clone())
+        self.out.as_ref().map(|o| o.vertex.digest.to_string())
     }
 
     /// The `pb::Input` that points at this state (`None` for scratch).
     pub fn input(&self) -> Option<pb::Input> {
         self.out.as_ref().map(|o| pb::Input {
-            digest: o.vertex.digest.clone(),
+            digest: o.vertex.digest.to_string(),
             index: o.index,
         })
     }
@@ -81,7 +81,11 @@ impl State {
 
 impl PartialEq for State {
     fn eq(&self, other: &State) -> bool {
-        self.input() == other.input()
+        match (&self.out, &other.out) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.index == b.index && a.vertex.digest == b.vertex.digest,
+            _ => false,
+        }
     }
 }
 
@@ -112,19 +116,23 @@ impl Drop for Vertex {
 /// `Op.inputs` under construction: each distinct (digest, index) once, in first-use order.
 #[derive(Default)]
 pub(crate) struct Inputs {
-    list: Vec<pb::Input>,
+    list: Vec<Output>,
 }
 
 impl Inputs {
     /// The index of `state` in the list (added if new), or `-1` for scratch.
     pub(crate) fn add(&mut self, state: &State) -> i64 {
-        let Some(input) = state.input() else {
+        let Some(out) = state.output() else {
             return -1;
         };
-        let pos = match self.list.iter().position(|i| *i == input) {
+        let known = (self.list.iter()).position(|i| {
+            i.index == out.index
+                && (Arc::ptr_eq(&i.vertex, &out.vertex) || i.vertex.digest == out.vertex.digest)
+        });
+        let pos = match known {
             Some(pos) => pos,
             None => {
-                self.list.push(input);
+                self.list.push(out.clone());
                 self.list.len() - 1
             }
         };
@@ -135,8 +143,23 @@ impl Inputs {
         i64::try_from(self.list.len()).unwrap_or(i64::MAX)
     }
 
+    /// Writes the list as `Op.inputs` (field 1), as prost would.
+    pub(crate) fn encode(&self, buf: &mut Vec<u8>) {
+        for input in &self.list {
+            super::exec_encode::nested(buf, 1, |b| {
+                super::exec_encode::string_field(b, 1, input.vertex.digest.as_str());
+                super::exec_encode::varint_if_set(b, 2, input.index);
+            });
+        }
+    }
+
     pub(crate) fn into_vec(self) -> Vec<pb::Input> {
-        self.list
+        (self.list.into_iter())
+            .map(|o| pb::Input {
+                digest: o.vertex.digest.to_string(),
+                index: o.index,
+            })
+            .collect()
     }
 }
 
@@ -164,9 +187,21 @@ pub(crate) fn new_vertex(mut op: pb::Op, deps: Vec<Output>, meta: OpMeta, caps: 
     let inputs_len = (op.inputs.iter())
         .map(|i| prost::encoding::message::encoded_len(1, i))
         .sum();
+    vertex_from_bytes(bytes, inputs_len, deps, meta, caps)
+}
+
+/// Finishes an op already encoded: `bytes` start with `inputs_len` bytes of `Op.inputs` and
+/// carry the worker constraints.
+pub(crate) fn vertex_from_bytes(
+    bytes: Vec<u8>,
+    inputs_len: usize,
+    deps: Vec<Output>,
+    meta: OpMeta,
+    caps: &[&str],
+) -> State {
     let metadata = Metadata::new(&meta, caps);
     let vertex = Vertex {
-        digest: digest_of(&bytes),
+        digest: OpDigest::of(&bytes),
         bytes,
         inputs_len,
         deps,
@@ -174,6 +209,51 @@ pub(crate) fn new_vertex(mut op: pb::Op, deps: Vec<Output>, meta: OpMeta, caps: 
         locations: meta.locations,
     };
     State::from_vertex(Arc::new(vertex), 0)
+}
+
+/// `sha256:<lowercase hex>` of an op's bytes, kept inline: no allocation per op, and
+/// copied, compared and ordered as the string it spells.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct OpDigest([u8; 71]);
+
+impl OpDigest {
+    /// The digest of `bytes`.
+    pub(crate) fn of(bytes: &[u8]) -> OpDigest {
+        let sum = Sha256::digest(bytes);
+        let mut out = [0u8; 71];
+        out[..7].copy_from_slice(b"sha256:");
+        for (i, b) in sum.iter().enumerate() {
+            out[7 + 2 * i] = HEX[usize::from(b >> 4)];
+            out[8 + 2 * i] = HEX[usize::from(b & 0xf)];
+        }
+        OpDigest(out)
+    }
+
+    /// The digest as text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only `of` makes one, from ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for OpDigest {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for OpDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for OpDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// `sha256:<lowercase hex>` of `bytes`.
@@ -238,8 +318,8 @@ mod tests {
     fn metadata_merges_name_description_and_caps() {
         let meta = OpMeta {
             name: Some("[1/2] FROM alpine".into()),
-            description: BTreeMap::from([("k".into(), "v".into())]),
-            caps: ["x.cap".to_owned()].into(),
+            description: vec![("k", "v".into())],
+            caps: vec!["x.cap"],
             ..OpMeta::default()
         };
         let md = Metadata::new(&meta, &["source.image"]).to_pb();

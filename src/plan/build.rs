@@ -1,18 +1,18 @@
 //! Instructions + options -> [`Plan`].
 
 use super::args::{GlobalArgs, Vars, automatic_args};
-use super::{Base, Error, Plan, Stage, StageNames, Step, epoch, named_context};
+use super::{Base, Error, InstructionRef, Plan, Stage, StageNames, Step, epoch, named_context};
 use crate::image::{Platform, Reference};
 use crate::instructions::{Instruction, Kind};
 use crate::options::BuildOptions;
 use crate::shell::{EnvGetter, Lexer};
 
 /// Makes the plan. `escape` is the Dockerfile's escape token (for expansion in FROM).
-pub fn plan(
-    instructions: &[Instruction],
+pub fn plan<'a>(
+    instructions: &'a [Instruction],
     escape: char,
     opts: &BuildOptions,
-) -> Result<Plan, Error> {
+) -> Result<Plan<'a>, Error> {
     let (globals, groups) = split_stages(instructions)?;
     let names = StageNames::new(
         groups
@@ -90,7 +90,7 @@ pub fn plan(
             let (copy_from, mount_from) =
                 step_sources(instruction, index, &names, opts, &platform)?;
             steps.push(Step {
-                instruction: instruction.clone(),
+                instruction: InstructionRef::Borrowed(instruction),
                 copy_from,
                 mount_from,
             });
@@ -100,7 +100,7 @@ pub fn plan(
             name: from.name.clone(),
             base,
             platform,
-            from: from_ins.clone(),
+            from: InstructionRef::Borrowed(from_ins),
             steps,
         });
     }
@@ -469,13 +469,13 @@ fn reachability(
 mod tests {
     use super::*;
 
-    fn make(src: &str, target: Option<&str>) -> Result<Plan, Error> {
+    fn make(src: &str, target: Option<&str>) -> Result<Plan<'static>, Error> {
         let df = crate::syntax::parse(src.as_bytes()).expect("parses");
         let ins = crate::instructions::parse(&df.nodes).expect("typed");
         let mut opts = BuildOptions::new(Platform::new("linux", "amd64", None));
         opts.target = target.map(str::to_string);
         opts.build_args.insert("V".into(), "3".into());
-        plan(&ins, df.escape, &opts)
+        plan(&ins, df.escape, &opts).map(Plan::into_owned)
     }
 
     #[test]

@@ -267,14 +267,14 @@ mod plan_tests {
     use crate::options::BuildOptions;
     use crate::plan::{Plan, plan};
 
-    fn planned(src: &str, build_arg: Option<&str>) -> Result<Plan, String> {
+    fn planned(src: &str, build_arg: Option<&str>) -> Result<Plan<'static>, String> {
         let df = crate::syntax::parse(src.as_bytes()).map_err(|e| e.to_string())?;
         let ins = crate::instructions::parse(&df.nodes).map_err(|e| e.to_string())?;
         let mut opts = BuildOptions::new(Platform::new("linux", "amd64", None));
         if let Some(v) = build_arg {
             opts.build_args.insert("SOURCE_DATE_EPOCH".into(), v.into());
         }
-        plan(&ins, df.escape, &opts).map_err(|e| e.message)
+        (plan(&ins, df.escape, &opts).map(Plan::into_owned)).map_err(|e| e.message)
     }
 
     #[test]

@@ -17,17 +17,19 @@ pub(crate) use build::step_sources;
 pub use build::{global_args, plan};
 pub use names::StageNames;
 
+use std::ops::Deref;
+
 use crate::image::{Platform, Reference};
 use crate::instructions::Instruction;
 use crate::options::BuildOptions;
 
-/// An immutable description of what to build.
+/// An immutable description of what to build, borrowing the instructions it was made from.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub struct Plan<'a> {
     /// ARGs declared before the first FROM, with their resolved values.
     pub global_args: GlobalArgs,
     /// Every stage, in Dockerfile order.
-    pub stages: Vec<Stage>,
+    pub stages: Vec<Stage<'a>>,
     /// The stages' `AS` names.
     pub names: StageNames,
     /// The stage whose result is returned.
@@ -41,7 +43,36 @@ pub struct Plan {
     pub epoch_build_arg: Option<Option<String>>,
 }
 
-impl Plan {
+impl Plan<'_> {
+    /// The same plan owning its instructions, for a caller that keeps it longer than the
+    /// parsed Dockerfile.
+    pub fn into_owned(self) -> Plan<'static> {
+        Plan {
+            global_args: self.global_args,
+            stages: (self.stages.into_iter())
+                .map(|s| Stage {
+                    index: s.index,
+                    name: s.name,
+                    base: s.base,
+                    platform: s.platform,
+                    from: s.from.into_owned(),
+                    steps: (s.steps.into_iter())
+                        .map(|step| Step {
+                            instruction: step.instruction.into_owned(),
+                            copy_from: step.copy_from,
+                            mount_from: step.mount_from,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            names: self.names,
+            target: self.target,
+            reachable: self.reachable,
+            epoch: self.epoch,
+            epoch_build_arg: self.epoch_build_arg,
+        }
+    }
+
     /// The value of build arg `key` for this build (`opts.build_args`, with SOURCE_DATE_EPOCH
     /// as resolved).
     pub fn build_arg<'a>(&'a self, opts: &'a BuildOptions, key: &str) -> Option<&'a str> {
@@ -54,7 +85,7 @@ impl Plan {
 
 /// One `FROM` and the instructions after it.
 #[derive(Clone, Debug)]
-pub struct Stage {
+pub struct Stage<'a> {
     /// Position in the Dockerfile, from 0.
     pub index: usize,
     /// `AS name`, lower-cased.
@@ -64,9 +95,9 @@ pub struct Stage {
     /// The platform the stage builds for.
     pub platform: Platform,
     /// The FROM instruction.
-    pub from: Instruction,
+    pub from: InstructionRef<'a>,
     /// The instructions after FROM, with their resolved references.
-    pub steps: Vec<Step>,
+    pub steps: Vec<Step<'a>>,
 }
 
 /// What a stage starts from.
@@ -143,18 +174,48 @@ pub fn named_context(opts: &BuildOptions, name: &str, platform: &Platform) -> Op
         })
 }
 
+/// An instruction a plan holds: the Dockerfile's, borrowed, or one made while planning or
+/// converting (an ONBUILD trigger), boxed so that a step stays a pointer wide.
+#[derive(Clone, Debug)]
+pub enum InstructionRef<'a> {
+    Borrowed(&'a Instruction),
+    Owned(Box<Instruction>),
+}
+
+impl InstructionRef<'_> {
+    /// The same instruction, owned.
+    pub fn into_owned(self) -> InstructionRef<'static> {
+        match self {
+            InstructionRef::Borrowed(i) => InstructionRef::Owned(Box::new(i.clone())),
+            InstructionRef::Owned(i) => InstructionRef::Owned(i),
+        }
+    }
+}
+
+impl Deref for InstructionRef<'_> {
+    type Target = Instruction;
+
+    fn deref(&self) -> &Instruction {
+        match self {
+            InstructionRef::Borrowed(i) => i,
+            InstructionRef::Owned(i) => i,
+        }
+    }
+}
+
 /// An instruction of a stage.
 #[derive(Clone, Debug)]
-pub struct Step {
-    /// The instruction.
-    pub instruction: Instruction,
+pub struct Step<'a> {
+    /// The instruction: the Dockerfile's, or (for an ONBUILD trigger of a base image) one
+    /// parsed while converting.
+    pub instruction: InstructionRef<'a>,
     /// For `COPY --from`: where the files come from.
     pub copy_from: Option<Base>,
     /// For `RUN --mount`: one entry per mount, `Some` where it has a `from`.
     pub mount_from: Vec<Option<Base>>,
 }
 
-impl Step {
+impl Step<'_> {
     /// The stages and images this step reads besides its own stage.
     pub fn sources(&self) -> impl Iterator<Item = &Base> {
         self.copy_from
@@ -197,7 +258,7 @@ pub struct Error {
     pub lines: Vec<(u32, u32)>,
 }
 
-impl Plan {
+impl Plan<'_> {
     /// Images the reachable stages need, each once, sorted.
     pub fn base_images(&self) -> Vec<ImageRequest> {
         let mut out = std::collections::BTreeSet::new();
@@ -299,7 +360,7 @@ impl Plan {
     }
 
     /// Stages in Dockerfile order that the target needs.
-    pub fn reachable_stages(&self) -> impl Iterator<Item = &Stage> {
+    pub fn reachable_stages(&self) -> impl Iterator<Item = &Stage<'_>> {
         self.stages.iter().filter(|s| self.reachable[s.index])
     }
 }

@@ -1,7 +1,7 @@
 //! The parse result: instructions as BuildKit's `parser.Node` holds them, and its `Dump` format.
 
 use super::goquote::{quote, quote_slice};
-use super::gostr::{split_token_space, trim_space};
+use super::gostr::{split_first_token, trim_space};
 
 /// A parsed Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,10 +164,7 @@ impl Node {
 
     /// The keyword as written in the source, e.g. `Run` (the casing lint needs it).
     pub fn keyword_as_written(&self) -> &str {
-        split_token_space(trim_space(&self.original), 2)
-            .first()
-            .copied()
-            .unwrap_or("")
+        split_first_token(trim_space(&self.original)).0
     }
 }
 

@@ -6,28 +6,34 @@
 //! BuildKit walks the flag text byte by byte and reads each byte as a Latin-1 character, so
 //! non-ASCII text in a flag comes out re-encoded (`é` becomes `Ã©`); that is kept here.
 
-use super::gostr::{is_space_byte, split_token_space, trim_space};
+use std::borrow::Cow;
+
+use super::gostr::{is_space_byte, split_first_token, trim_space};
 
 /// An instruction line taken apart: keyword as written, flags, and the argument text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Split {
-    pub(crate) keyword: String,
+pub(crate) struct Split<'a> {
+    pub(crate) keyword: &'a str,
     pub(crate) flags: Vec<String>,
-    pub(crate) rest: String,
+    /// Borrowed from the line unless the flag scan cut a character in two (see [`extract_flags`]).
+    pub(crate) rest: Cow<'a, str>,
 }
 
 /// BuildKit's `splitCommand`.
-pub(crate) fn split_command(line: &str, escape: char) -> Split {
-    let pieces = split_token_space(trim_space(line), 2);
-    let keyword = pieces.first().copied().unwrap_or("").to_string();
-    let (rest, flags) = match pieces.get(1) {
+pub(crate) fn split_command(line: &str, escape: char) -> Split<'_> {
+    let (keyword, after) = split_first_token(trim_space(line));
+    let (rest, flags) = match after {
         Some(after) => extract_flags(after, escape),
-        None => (String::new(), Vec::new()),
+        None => (Cow::Borrowed(""), Vec::new()),
+    };
+    let rest = match rest {
+        Cow::Borrowed(rest) => Cow::Borrowed(trim_space(rest)),
+        Cow::Owned(rest) => Cow::Owned(trim_space(&rest).to_string()),
     };
     Split {
         keyword,
         flags,
-        rest: trim_space(&rest).to_string(),
+        rest,
     }
 }
 
@@ -38,11 +44,16 @@ enum Phase {
     Quote(u8),
 }
 
-/// BuildKit's `extractBuilderFlags`: the flags, and the text after them.
-pub(crate) fn extract_flags(line: &str, escape: char) -> (String, Vec<String>) {
+/// BuildKit's `extractBuilderFlags`: the flags, and the text after them. The byte scan can stop
+/// inside a multi-byte character (`0xA0` and `0x85` read as spaces); the rest is then decoded the
+/// way Go's conversion to a string would, with replacement characters, and so owned.
+pub(crate) fn extract_flags(line: &str, escape: char) -> (Cow<'_, str>, Vec<String>) {
     let bytes = line.as_bytes();
     let escape = u8::try_from(escape).unwrap_or(b'\\');
-    let rest_at = |pos: usize| String::from_utf8_lossy(&bytes[pos..]).into_owned();
+    let rest_at = |pos: usize| match line.get(pos..) {
+        Some(rest) => Cow::Borrowed(rest),
+        None => Cow::Owned(String::from_utf8_lossy(&bytes[pos..]).into_owned()),
+    };
     let mut flags: Vec<String> = Vec::new();
     let mut word = String::new();
     let mut blank_ok = false;
@@ -104,7 +115,7 @@ pub(crate) fn extract_flags(line: &str, escape: char) -> (String, Vec<String>) {
     if phase != Phase::Spaces && word != "--" && (blank_ok || !word.is_empty()) {
         flags.push(word);
     }
-    (String::new(), flags)
+    (Cow::Borrowed(""), flags)
 }
 
 #[cfg(test)]
@@ -113,7 +124,7 @@ mod tests {
 
     fn split(line: &str) -> (String, Vec<String>, String) {
         let s = split_command(line, '\\');
-        (s.keyword, s.flags, s.rest)
+        (s.keyword.to_string(), s.flags, s.rest.into_owned())
     }
 
     fn owned(flags: &[&str]) -> Vec<String> {
@@ -193,5 +204,9 @@ mod tests {
         let s = split_command("RUN --a\u{800}b", '\\');
         assert_eq!(s.flags, owned(&["--a\u{e0}"]));
         assert_eq!(s.rest, "\u{fffd}b");
+        assert!(matches!(s.rest, Cow::Owned(_)));
+        // Without such a cut, the rest is the line's own text.
+        let s = split_command("RUN --a=é  x ", '\\');
+        assert!(matches!(s.rest, Cow::Borrowed("x")));
     }
 }

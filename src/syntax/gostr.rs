@@ -40,16 +40,47 @@ pub(crate) fn is_regex_space(c: char) -> bool {
 
 /// Go's `strings.TrimSpace`.
 pub(crate) fn trim_space(s: &str) -> &str {
-    s.trim_matches(is_space)
+    trim_right_space(trim_left_space(s))
 }
 
 /// Go's `strings.TrimLeftFunc(s, unicode.IsSpace)`.
 pub(crate) fn trim_left_space(s: &str) -> &str {
-    s.trim_start_matches(is_space)
+    // ASCII blanks are stepped over byte by byte; only a non-ASCII character needs the full test.
+    let start = s
+        .bytes()
+        .position(|b| !is_ascii_space(b))
+        .unwrap_or(s.len());
+    let s = &s[start..];
+    match s.as_bytes().first() {
+        Some(b) if !b.is_ascii() => s.trim_start_matches(is_space),
+        _ => s,
+    }
+}
+
+/// Go's `strings.TrimRightFunc(s, unicode.IsSpace)`.
+fn trim_right_space(s: &str) -> &str {
+    let end = s
+        .bytes()
+        .rposition(|b| !is_ascii_space(b))
+        .map_or(0, |i| i + 1);
+    let s = &s[..end];
+    match s.as_bytes().last() {
+        Some(b) if !b.is_ascii() => s.trim_end_matches(is_space),
+        _ => s,
+    }
+}
+
+/// The ASCII characters [`is_space`] accepts.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
 /// Go's `strings.ToLower`: simple one-to-one case mapping, character by character.
 pub(crate) fn to_lower(s: &str) -> String {
+    // Keywords are ASCII; Go and `to_ascii_lowercase` agree there, without the table lookups.
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.chars()
         .map(|c| match c {
             // The only character whose full lowercase mapping is longer than one character.
@@ -57,6 +88,22 @@ pub(crate) fn to_lower(s: &str) -> String {
             _ => c.to_lowercase().next().unwrap_or(c),
         })
         .collect()
+}
+
+/// Go's `reWhitespace.Split(s, 2)` without the vectors: the text before the first run of
+/// `[\t\v\f\r ]`, and the text after that run when there is one.
+pub(crate) fn split_first_token(s: &str) -> (&str, Option<&str>) {
+    // The class is ASCII, and an ASCII byte is never part of a longer character, so bytes do.
+    let bytes = s.as_bytes();
+    let is_blank = |b: &u8| is_token_space(char::from(*b));
+    let Some(start) = bytes.iter().position(is_blank) else {
+        return (s, None);
+    };
+    let end = bytes[start..]
+        .iter()
+        .position(|b| !is_blank(b))
+        .map_or(s.len(), |i| start + i);
+    (&s[..start], Some(&s[end..]))
 }
 
 /// Go's `reWhitespace.Split(s, n)` for the `[\t\v\f\r ]+` regexp; `n < 0` means no limit.
@@ -134,8 +181,30 @@ mod tests {
     }
 
     #[test]
+    fn first_token_is_split_in_two() {
+        for input in [
+            "",
+            "a",
+            "a b",
+            "a \t b c",
+            " a",
+            "a ",
+            "a  ",
+            "\u{a0}a b",
+            "RUN\u{b}x",
+            "é é",
+        ] {
+            let (first, rest) = split_first_token(input);
+            let want = split_token_space(input, 2);
+            let got: Vec<&str> = std::iter::once(first).chain(rest).collect();
+            assert_eq!(got, want, "{input:?}");
+        }
+    }
+
+    #[test]
     fn lower_like_go() {
         assert_eq!(to_lower("RUN"), "run");
+        assert_eq!(to_lower("rUn1-"), "run1-");
         assert_eq!(to_lower("İ"), "i");
         assert_eq!(to_lower("ΟΔΟΣ"), "οδοσ");
     }
@@ -145,5 +214,20 @@ mod tests {
         assert_eq!(trim_space("\u{a0} x \u{3000}"), "x");
         assert_eq!(trim_space("\u{200b}x"), "\u{200b}x");
         assert_eq!(trim_left_space("\u{85}x "), "x ");
+        for s in [
+            "",
+            " ",
+            "x",
+            " \t\u{b}\u{c}\r\nx y\n ",
+            " \u{a0} \u{3000}x\u{2028} \u{a0}\t",
+            "é",
+            " é ",
+            "\u{200b}",
+            " \u{85}",
+            "\u{85} ",
+        ] {
+            assert_eq!(trim_space(s), s.trim_matches(is_space), "{s:?}");
+            assert_eq!(trim_left_space(s), s.trim_start_matches(is_space), "{s:?}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 use super::args::{self, Args};
 use super::ast::Node;
 use super::error::ErrorKind;
-use super::flags::split_command;
+use super::flags::{Split, split_command};
 use super::gostr::to_lower;
 
 /// How many `ONBUILD` keywords may nest inside another `ONBUILD`.
@@ -15,59 +15,62 @@ use super::gostr::to_lower;
 /// reports that same error itself.
 const MAX_ONBUILD_NESTING: usize = 16;
 
-/// Parses one logical line into a node; `ONBUILD` nests its trigger as `sub`.
+/// Parses one logical line into a node; `ONBUILD` nests its trigger as `sub`. The line becomes the
+/// node's `original`.
 pub(crate) fn node_from_line(
-    line: &str,
+    line: String,
     escape: char,
     comments: Vec<String>,
 ) -> Result<Node, ErrorKind> {
-    // Each level: (keyword, original text, flags). The last level carries the arguments.
-    let mut levels = Vec::new();
-    let mut text = line.to_string();
-    let args = loop {
-        let split = split_command(&text, escape);
-        let keyword = to_lower(&split.keyword);
-        let is_onbuild = keyword == "onbuild" && !split.rest.is_empty();
-        if is_onbuild && levels.len() > MAX_ONBUILD_NESTING {
-            return Err(ErrorKind::OnbuildChain);
-        }
-        let args = if is_onbuild {
-            None
-        } else {
-            Some(dispatch(&keyword, &split.rest, escape)?)
-        };
-        levels.push((keyword, std::mem::take(&mut text), split.flags));
-        match args {
-            Some(args) => break args,
-            None => text = split.rest,
-        }
-    };
-    let mut sub: Option<Box<Node>> = None;
-    let mut args = Some(args);
-    let mut comments = Some(comments);
-    while let Some((keyword, original, flags)) = levels.pop() {
-        let Args { values, json } = args.take().unwrap_or_default();
-        let prev_comment = if levels.is_empty() {
-            comments.take().unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let node = Node {
+    // The enclosing `ONBUILD`s, outermost first: (keyword, original text, flags). Plain
+    // instructions leave it empty, so it never allocates for them.
+    let mut levels: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut text = line;
+    let mut node = loop {
+        let Split {
             keyword,
-            original,
+            flags,
+            rest,
+        } = split_command(&text, escape);
+        let keyword = to_lower(keyword);
+        if keyword == "onbuild" && !rest.is_empty() {
+            if levels.len() > MAX_ONBUILD_NESTING {
+                return Err(ErrorKind::OnbuildChain);
+            }
+            let rest = rest.into_owned();
+            levels.push((keyword, std::mem::replace(&mut text, rest), flags));
+            continue;
+        }
+        let Args { values, json } = dispatch(&keyword, &rest, escape)?;
+        break Node {
+            keyword,
+            original: text,
             flags,
             args: values,
             json,
-            sub: sub.take(),
+            sub: None,
             heredocs: Vec::new(),
             start_line: 0,
             end_line: 0,
-            prev_comment,
+            prev_comment: Vec::new(),
         };
-        sub = Some(Box::new(node));
+    };
+    while let Some((keyword, original, flags)) = levels.pop() {
+        node = Node {
+            keyword,
+            original,
+            flags,
+            args: Vec::new(),
+            json: false,
+            sub: Some(Box::new(node)),
+            heredocs: Vec::new(),
+            start_line: 0,
+            end_line: 0,
+            prev_comment: Vec::new(),
+        };
     }
-    // `levels` had at least one entry, so `sub` holds the outermost node.
-    sub.map(|node| *node).ok_or(ErrorKind::NoInstructions)
+    node.prev_comment = comments;
+    Ok(node)
 }
 
 /// The argument parser for `keyword` (lower-cased); unknown keywords get one empty argument.
@@ -105,7 +108,8 @@ mod tests {
     use super::*;
 
     fn dump(line: &str) -> String {
-        node_from_line(line, '\\', Vec::new()).map_or_else(|e| format!("error: {e}"), |n| n.dump())
+        node_from_line(line.to_string(), '\\', Vec::new())
+            .map_or_else(|e| format!("error: {e}"), |n| n.dump())
     }
 
     #[test]
@@ -152,7 +156,8 @@ mod tests {
 
     #[test]
     fn node_fields() {
-        let n = node_from_line("ONBUILD RUN [\"a\"]", '\\', vec!["doc".into()]).expect("parses");
+        let n =
+            node_from_line("ONBUILD RUN [\"a\"]".into(), '\\', vec!["doc".into()]).expect("parses");
         assert_eq!(n.original, "ONBUILD RUN [\"a\"]");
         assert_eq!(n.prev_comment, vec!["doc".to_string()]);
         assert!(!n.json);
@@ -178,7 +183,7 @@ mod tests {
             ("ONBUILD", false),
         ];
         for (line, want) in cases {
-            let node = node_from_line(line, '\\', Vec::new()).expect("parses");
+            let node = node_from_line(line.to_string(), '\\', Vec::new()).expect("parses");
             assert_eq!(can_contain_heredoc(&node), want, "{line}");
         }
     }
@@ -186,7 +191,7 @@ mod tests {
     #[test]
     fn onbuild_nesting_limit() {
         let line = format!("{}RUN x", "ONBUILD ".repeat(MAX_ONBUILD_NESTING + 1));
-        let node = node_from_line(&line, '\\', Vec::new()).expect("parses");
+        let node = node_from_line(line, '\\', Vec::new()).expect("parses");
         let want = format!(
             "{}run \"x\"{}",
             "onbuild (".repeat(MAX_ONBUILD_NESTING + 1),
@@ -195,7 +200,7 @@ mod tests {
         assert_eq!(node.dump(), want);
         let line = format!("{}RUN x", "ONBUILD ".repeat(100_000));
         assert_eq!(
-            node_from_line(&line, '\\', Vec::new()),
+            node_from_line(line, '\\', Vec::new()),
             Err(ErrorKind::OnbuildChain)
         );
     }

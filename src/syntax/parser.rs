@@ -1,10 +1,12 @@
 //! The line loop (BuildKit's `parser.Parse`): directives, comments, continuation lines, heredoc
 //! bodies, and line numbers.
 
+use std::borrow::Cow;
+
 use super::ast::{Directive, Directives, Dockerfile, Heredoc, Warning, WarningKind};
 use super::directives::DirectiveParser;
 use super::error::{Error, ErrorKind};
-use super::gostr::{is_space, trim_left_space, trim_space};
+use super::gostr::{trim_left_space, trim_space};
 use super::heredoc::heredocs_from_line;
 use super::instruction::{can_contain_heredoc, node_from_line};
 use super::scanner::Lines;
@@ -48,10 +50,13 @@ pub(crate) fn parse(input: &[u8]) -> Result<Dockerfile, Error> {
         ctx.current_line += 1;
         let start_line = ctx.current_line;
 
-        let (mut line, mut end_of_line) = trim_continuation(&text, ctx.escape);
-        if end_of_line && line.is_empty() {
+        let (first, mut end_of_line) = trim_continuation(&text, ctx.escape);
+        if end_of_line && first.is_empty() {
             continue;
         }
+        // The one buffer of the instruction's text: continuation lines are appended to it, and it
+        // becomes the node's `original`.
+        let mut line = first.to_string();
         let mut empty_continuation = false;
         while !end_of_line {
             let Some(raw) = ctx.lines.next() else { break };
@@ -65,7 +70,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Dockerfile, Error> {
                 continue;
             }
             let (part, end) = trim_continuation(&text, ctx.escape);
-            line.push_str(&part);
+            line.push_str(part);
             end_of_line = end;
         }
         if empty_continuation {
@@ -78,10 +83,12 @@ pub(crate) fn parse(input: &[u8]) -> Result<Dockerfile, Error> {
         }
 
         let at = |kind, end| Error::new(kind, start_line, end);
-        let mut node = node_from_line(&line, ctx.escape, std::mem::take(&mut comments))
+        let mut node = node_from_line(line, ctx.escape, std::mem::take(&mut comments))
             .map_err(|k| at(k, ctx.current_line))?;
-        if can_contain_heredoc(&node) && line.contains("<<") {
-            let heredocs = heredocs_from_line(&line).map_err(|k| at(k, ctx.current_line))?;
+        // The outermost node's `original` is the whole line.
+        if can_contain_heredoc(&node) && has_heredoc_marker(&node.original) {
+            let heredocs =
+                heredocs_from_line(&node.original).map_err(|k| at(k, ctx.current_line))?;
             for mut heredoc in heredocs {
                 ctx.read_heredoc_body(&mut heredoc)
                     .map_err(|k| at(k, ctx.current_line))?;
@@ -117,18 +124,21 @@ struct Ctx<'a> {
     directives: Directives,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// BuildKit's `processLine`: drops the line ending (and, for the first line of an instruction,
     /// leading whitespace), looks for a parser directive, and blanks out comment lines. Returns the
-    /// text and whether the line was a directive.
-    fn process_line(&mut self, raw: &[u8], strip_left: bool) -> Result<(String, bool), Error> {
-        let text = String::from_utf8_lossy(raw);
-        let mut text = text.trim_end_matches(['\r', '\n']);
-        if strip_left {
-            text = trim_left_space(text);
-        }
+    /// text (borrowed from the input when it is valid UTF-8) and whether the line was a directive.
+    fn process_line(
+        &mut self,
+        raw: &'a [u8],
+        strip_left: bool,
+    ) -> Result<(Cow<'a, str>, bool), Error> {
+        let text = match String::from_utf8_lossy(raw) {
+            Cow::Borrowed(all) => Cow::Borrowed(line_text(all, strip_left)),
+            Cow::Owned(all) => Cow::Owned(line_text(&all, strip_left).to_string()),
+        };
         let line = self.current_line + 1;
-        let directive = match self.directive_parser.parse_line(text) {
+        let directive = match self.directive_parser.parse_line(&text) {
             Ok(Some(found)) => {
                 let directive = Directive {
                     value: found.value,
@@ -153,10 +163,10 @@ impl Ctx<'_> {
             Ok(None) => false,
             Err(kind) => return Err(Error::new(kind, line, line)),
         };
-        let text = if is_comment_text(text) {
-            String::new()
+        let text = if is_comment_text(&text) {
+            Cow::Borrowed("")
         } else {
-            text.to_string()
+            text
         };
         Ok((text, directive))
     }
@@ -179,6 +189,16 @@ impl Ctx<'_> {
     }
 }
 
+/// A line without its line ending and, when asked, without leading whitespace.
+fn line_text(line: &str, strip_left: bool) -> &str {
+    let text = line.trim_end_matches(['\r', '\n']);
+    if strip_left {
+        trim_left_space(text)
+    } else {
+        text
+    }
+}
+
 /// The escape character an `# escape=` value selects, if it is a valid one.
 fn escape_token(value: &str) -> Option<char> {
     match value {
@@ -190,24 +210,47 @@ fn escape_token(value: &str) -> Option<char> {
 
 /// A comment line: `#` is its first character after leading whitespace.
 fn is_comment(raw: &[u8]) -> bool {
-    is_comment_text(&String::from_utf8_lossy(raw))
+    // Only the leading characters matter, and they are nearly always ASCII.
+    for (i, &b) in raw.iter().enumerate() {
+        match b {
+            b'#' => return true,
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => {}
+            _ if b.is_ascii() => return false,
+            _ => {
+                // A byte that is not valid UTF-8 decodes to U+FFFD, which is neither a space nor
+                // `#`, so the valid prefix decides.
+                let rest = &raw[i..];
+                let valid = match std::str::from_utf8(rest) {
+                    Ok(text) => text,
+                    Err(e) => std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default(),
+                };
+                return is_comment_text(valid);
+            }
+        }
+    }
+    false
 }
 
 fn is_comment_text(text: &str) -> bool {
-    text.trim_start_matches(is_space).starts_with('#')
+    trim_left_space(text).starts_with('#')
+}
+
+/// Whether `<<` occurs in the line: a byte scan, cheaper on short lines than a substring search.
+fn has_heredoc_marker(line: &str) -> bool {
+    line.as_bytes().windows(2).any(|pair| pair == b"<<")
 }
 
 /// BuildKit's `trimContinuationCharacter`: a line ending in the escape token (optionally followed by
 /// spaces or tabs) that is not itself escaped continues on the next line. Returns the text without
 /// the token and whether the instruction ends here.
-fn trim_continuation(text: &str, escape: char) -> (String, bool) {
+fn trim_continuation(text: &str, escape: char) -> (&str, bool) {
     let trimmed = text.trim_end_matches([' ', '\t']);
     if let Some(before) = trimmed.strip_suffix(escape)
         && !before.ends_with(escape)
     {
-        return (before.to_string(), false);
+        return (before, false);
     }
-    (text.to_string(), true)
+    (text, true)
 }
 
 #[cfg(test)]
@@ -229,11 +272,20 @@ mod tests {
             ("é\\", '\\', "é", false),
         ];
         for (text, escape, want, end) in cases {
-            assert_eq!(
-                trim_continuation(text, escape),
-                (want.to_string(), end),
-                "{text:?}"
-            );
+            assert_eq!(trim_continuation(text, escape), (want, end), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn heredoc_marker() {
+        for (line, want) in [
+            ("RUN <<EOF", true),
+            ("RUN a<<", true),
+            ("RUN < <", false),
+            ("<", false),
+            ("", false),
+        ] {
+            assert_eq!(has_heredoc_marker(line), want, "{line:?}");
         }
     }
 
@@ -244,6 +296,12 @@ mod tests {
         assert!(is_comment("\u{a0}#".as_bytes()));
         assert!(!is_comment(b"RUN # x"));
         assert!(!is_comment(b"\n"));
+        assert!(!is_comment(b""));
+        assert!(is_comment(b" \x0b\x0c\r#"));
+        assert!(is_comment(b" \xe3\x80\x80#"));
+        assert!(!is_comment(b" \xe3\x80#"));
+        assert!(!is_comment(b"\xff#"));
+        assert!(!is_comment(" \u{200b}#".as_bytes()));
     }
 
     fn parse_err(input: &[u8]) -> (ErrorKind, Option<usize>, Option<usize>) {
