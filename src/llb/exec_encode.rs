@@ -26,9 +26,14 @@ pub(super) fn nested(buf: &mut Vec<u8>, tag: u32, body: impl FnOnce(&mut Vec<u8>
 
 /// A string field, written even when empty (repeated fields keep their empty elements).
 pub(super) fn string_field(buf: &mut Vec<u8>, tag: u32, s: &str) {
+    bytes_field(buf, tag, s.as_bytes());
+}
+
+/// A string field given as its bytes (a digest: no text check needed).
+pub(super) fn bytes_field(buf: &mut Vec<u8>, tag: u32, s: &[u8]) {
     encode_key(tag, WireType::LengthDelimited, buf);
     encode_varint(s.len() as u64, buf);
-    buf.extend_from_slice(s.as_bytes());
+    buf.extend_from_slice(s);
 }
 
 /// A singular string field: left out when empty, as proto3 does.

@@ -147,7 +147,7 @@ impl Inputs {
     pub(crate) fn encode(&self, buf: &mut Vec<u8>) {
         for input in &self.list {
             super::exec_encode::nested(buf, 1, |b| {
-                super::exec_encode::string_field(b, 1, input.vertex.digest.as_str());
+                super::exec_encode::bytes_field(b, 1, input.vertex.digest.as_bytes());
                 super::exec_encode::varint_if_set(b, 2, input.index);
             });
         }
@@ -227,6 +227,11 @@ impl OpDigest {
             out[8 + 2 * i] = HEX[usize::from(b & 0xf)];
         }
         OpDigest(out)
+    }
+
+    /// The digest's bytes: what writers copy, without the text check of `as_str`.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 
     /// The digest as text.

@@ -28,10 +28,10 @@ pub fn write_graph(
     let mut parts = marshal::take_apart(root);
     // The first part of each digest stands for all parts with that digest.
     let owner: Vec<usize> = {
-        let mut first: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut first: FxHashMap<&[u8], usize> = FxHashMap::default();
         first.reserve(parts.len());
         (parts.iter().enumerate())
-            .map(|(i, p)| *first.entry(p.digest.as_str()).or_insert(i))
+            .map(|(i, p)| *first.entry(p.digest.as_bytes()).or_insert(i))
             .collect()
     };
     let mut buf = Vec::new();
@@ -68,7 +68,7 @@ pub fn write_graph(
     // for equal-length lower-case hex): comparing 10,000 whole strings cost as much as
     // writing them.
     let mut keyed: Vec<(u64, usize)> = (owners.iter())
-        .map(|&i| (hex_prefix(&parts[i].digest), i))
+        .map(|&i| (hex_prefix(parts[i].digest.as_bytes()), i))
         .collect();
     keyed.sort_unstable_by(|&(ka, a), &(kb, b)| {
         ka.cmp(&kb)
@@ -78,19 +78,19 @@ pub fn write_graph(
     let mut terminal_entry = Some((terminal_digest.as_str(), terminal_md.bytes()));
     for part in owners.iter().map(|&i| &parts[i]) {
         if let Some((digest, md)) = terminal_entry
-            && digest < part.digest.as_str()
+            && digest.as_bytes() < part.digest.as_bytes()
         {
-            metadata_entry(digest, md, &mut buf);
+            metadata_entry(digest.as_bytes(), md, &mut buf);
             terminal_entry = None;
         }
-        metadata_entry(&part.digest, part.metadata.bytes(), &mut buf);
+        metadata_entry(part.digest.as_bytes(), part.metadata.bytes(), &mut buf);
         if buf.len() >= CHUNK * 64 {
             out.write_all(&buf)?;
             buf.clear();
         }
     }
     if let Some((digest, md)) = terminal_entry {
-        metadata_entry(digest, md, &mut buf);
+        metadata_entry(digest.as_bytes(), md, &mut buf);
     }
 
     // Every digest walked has a locations entry, its lines only with a source info.
@@ -100,7 +100,7 @@ pub fn write_graph(
     let mut source = Vec::with_capacity(owners.len() * 96 + info_len);
     let with_info = source_info.is_some();
     for &o in &owners {
-        let digest = &parts[o].digest;
+        let digest = parts[o].digest.as_bytes();
         let start = with_lines.partition_point(|&(w, _)| w < o);
         let end = with_lines.partition_point(|&(w, _)| w <= o);
         let vertices = if with_info {
@@ -121,7 +121,7 @@ pub fn write_graph(
         encode_varint((field_len(digest) + value_len) as u64, &mut source);
         encode_key(1, WireType::LengthDelimited, &mut source);
         encode_varint(digest.len() as u64, &mut source);
-        source.extend_from_slice(digest.as_bytes());
+        source.extend_from_slice(digest);
         encode_key(2, WireType::LengthDelimited, &mut source);
         encode_varint(len as u64, &mut source);
         for &(_, i) in vertices {
@@ -152,7 +152,7 @@ fn bytes_field(tag: u32, bytes: &[u8], buf: &mut Vec<u8>, out: &mut impl Write) 
 
 /// A `Definition.metadata` map entry; the value is left out when it is the default message,
 /// as prost does.
-fn metadata_entry(digest: &str, md: &[u8], buf: &mut Vec<u8>) {
+fn metadata_entry(digest: &[u8], md: &[u8], buf: &mut Vec<u8>) {
     let value_len = if md.is_empty() {
         0
     } else {
@@ -162,7 +162,7 @@ fn metadata_entry(digest: &str, md: &[u8], buf: &mut Vec<u8>) {
     encode_varint((field_len(digest) + value_len) as u64, buf);
     encode_key(1, WireType::LengthDelimited, buf);
     encode_varint(digest.len() as u64, buf);
-    buf.extend_from_slice(digest.as_bytes());
+    buf.extend_from_slice(digest);
     if !md.is_empty() {
         encode_key(2, WireType::LengthDelimited, buf);
         encode_varint(md.len() as u64, buf);
@@ -219,7 +219,7 @@ fn encode_location(lines: &[(u32, u32)], buf: &mut Vec<u8>) {
 }
 
 /// Encoded length of a non-empty string field with a one-byte tag.
-fn field_len(s: &str) -> usize {
+fn field_len(s: &[u8]) -> usize {
     1 + encoded_len_varint(s.len() as u64) + s.len()
 }
 
@@ -270,9 +270,21 @@ fn flush(part: &pb::Definition, buf: &mut Vec<u8>, out: &mut impl Write) -> io::
 
 /// The first 16 hex digits after `sha256:` as a number (0 where they are not hex): digests
 /// of one algorithm order as their strings do when this is compared first.
-fn hex_prefix(digest: &str) -> u64 {
-    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    (hex.get(..16)).map_or(0, |head| u64::from_str_radix(head, 16).unwrap_or(0))
+fn hex_prefix(digest: &[u8]) -> u64 {
+    let hex = digest.strip_prefix(b"sha256:").unwrap_or(digest);
+    let Some(head) = hex.get(..16) else {
+        return 0;
+    };
+    let mut n = 0u64;
+    for &c in head {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return 0,
+        };
+        n = n << 4 | u64::from(digit);
+    }
+    n
 }
 
 #[cfg(test)]
@@ -404,8 +416,12 @@ mod tests {
         let mut by_string = digests.clone();
         by_string.sort();
         let mut by_prefix = digests;
-        by_prefix.sort_by(|a, b| hex_prefix(a).cmp(&hex_prefix(b)).then_with(|| a.cmp(b)));
+        by_prefix.sort_by(|a, b| {
+            hex_prefix(a.as_bytes())
+                .cmp(&hex_prefix(b.as_bytes()))
+                .then_with(|| a.cmp(b))
+        });
         assert_eq!(by_prefix, by_string);
-        assert!(hex_prefix(&by_string[0]) < hex_prefix(&by_string[1999]));
+        assert!(hex_prefix(by_string[0].as_bytes()) < hex_prefix(by_string[1999].as_bytes()));
     }
 }
