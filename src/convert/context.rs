@@ -144,7 +144,7 @@ impl Dispatcher<'_> {
                 ]);
                 let meta = llb::OpMeta {
                     name: Some(format!("[context {key}] OCI load from client")),
-                    platform: Some(super::from::llb_platform(platform)),
+                    platform: Some(std::sync::Arc::new(super::from::llb_platform(platform))),
                     ..llb::OpMeta::default()
                 };
                 let state = llb::State::source(&format!("oci-layout://{reference}"), attrs, meta);

@@ -251,7 +251,7 @@ impl Dispatcher<'_> {
             name: Some(name),
             description: vec![("com.docker.dockerfile.v1.command", command)],
             locations: (ins.lines.0..=ins.lines.1).map(|l| (l, l)).collect(),
-            platform: Some(llb_platform(platform)),
+            platform: Some(std::sync::Arc::new(llb_platform(platform))),
             ..llb::OpMeta::default()
         };
         Ok((llb::State::image(&pinned, attrs, meta), image))

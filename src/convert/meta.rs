@@ -130,7 +130,7 @@ impl Dispatcher<'_> {
                     let name = st.progress_name(&uppercase_cmd(&shown));
                     let mut meta = self.op_meta(st, ins, name);
                     meta.ignore_cache = false;
-                    meta.platform = Some(super::from::llb_platform(&st.platform));
+                    meta.platform = Some(st.llb_platform());
                     st.state = st.state.file(actions, meta);
                 }
                 st.image.add_history(format!("WORKDIR {wd}"), with_layer);

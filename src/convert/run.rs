@@ -94,7 +94,7 @@ impl Dispatcher<'_> {
             "com.docker.dockerfile.v1.command",
             code.strip_prefix("ONBUILD ").unwrap_or(code).to_string(),
         ));
-        meta.platform = Some(super::from::llb_platform(&st.platform));
+        meta.platform = Some(st.llb_platform());
         // The Go client records this cap on every exec when the daemon has it (metadata only).
         if self.ctx.llb_caps.contains("exec.meta.setsdefaultpath") {
             meta.caps.push("exec.meta.setsdefaultpath");

@@ -24,8 +24,10 @@ pub struct StageState {
     pub config_env: ConfigEnvIndex,
     /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
     pub cmd_set: bool,
-    /// The stage's platform.
+    /// The stage's platform (set once, by `new`).
     pub platform: Platform,
+    /// The same, as ops carry it: made once, shared by the stage's ops.
+    llb_platform: std::sync::Arc<llb::Platform>,
     /// Whether RUN/COPY ignore the cache (`no-cache`).
     pub ignore_cache: bool,
     /// Name shown in progress (`build`, `stage-1`), or none for a one-stage build.
@@ -46,6 +48,11 @@ pub struct StageState {
 }
 
 impl StageState {
+    /// The stage's platform as an op carries it.
+    pub fn llb_platform(&self) -> std::sync::Arc<llb::Platform> {
+        self.llb_platform.clone()
+    }
+
     /// A stage starting from `state` and `image`, before any instruction.
     pub fn new(state: llb::State, image: Image, platform: Platform, cmd_total: usize) -> Self {
         StageState {
@@ -57,6 +64,7 @@ impl StageState {
             build_args: ArgList::default(),
             config_env: ConfigEnvIndex::default(),
             cmd_set: false,
+            llb_platform: std::sync::Arc::new(super::from::llb_platform(&platform)),
             platform,
             ignore_cache: false,
             display_name: None,

@@ -180,7 +180,7 @@ impl Scanner {
             &self.reference,
             BTreeMap::new(),
             llb::OpMeta {
-                platform: Some(platform.clone()),
+                platform: Some(std::sync::Arc::new(platform.clone())),
                 ..llb::OpMeta::default()
             },
         );
@@ -197,7 +197,7 @@ impl Scanner {
         };
         let meta = llb::OpMeta {
             name: Some(format!("[{id}] generating sbom using {}", self.reference)),
-            platform: Some(platform),
+            platform: Some(std::sync::Arc::new(platform)),
             ..llb::OpMeta::default()
         };
         let out = image.run(exec, meta);

@@ -279,7 +279,7 @@ mod tests {
         for exec in execs() {
             for platform in &platforms {
                 let meta = OpMeta {
-                    platform: platform.clone(),
+                    platform: platform.clone().map(std::sync::Arc::new),
                     ..OpMeta::default()
                 };
                 let out = img("root").run(exec.clone(), meta).root();

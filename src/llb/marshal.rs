@@ -312,13 +312,13 @@ mod tests {
         State::image(r, BTreeMap::new(), OpMeta::default())
     }
 
-    fn linux() -> Option<Platform> {
-        Some(Platform {
+    fn linux() -> Option<std::sync::Arc<Platform>> {
+        Some(std::sync::Arc::new(Platform {
             os: "linux".into(),
             architecture: "amd64".into(),
             variant: None,
             os_version: None,
-        })
+        }))
     }
 
     /// image -> run -> copy onto scratch, with names, lines and a platform.

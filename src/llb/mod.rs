@@ -60,6 +60,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::proto::pb;
 
@@ -137,7 +138,7 @@ pub struct OpMeta {
     pub progress_group: Option<pb::ProgressGroup>,
     /// Written into the op for exec ops and image sources; ignored by op kinds that are not
     /// platform specific.
-    pub platform: Option<Platform>,
+    pub platform: Option<Arc<Platform>>,
     /// Extra `OpMetadata.caps`, on top of the ones the op kind adds itself.
     pub caps: Vec<&'static str>,
     /// Cgroup limits of an exec (`OpMetadata.linux_resources`).

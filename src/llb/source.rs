@@ -28,7 +28,7 @@ impl State {
     pub fn source(identifier: &str, attrs: BTreeMap<String, String>, meta: OpMeta) -> State {
         let caps = source_caps(identifier, &attrs);
         let platform = if platform_specific(identifier) {
-            meta.platform.as_ref().map(super::Platform::to_pb)
+            meta.platform.as_deref().map(super::Platform::to_pb)
         } else {
             None
         };
@@ -256,12 +256,12 @@ mod tests {
     #[test]
     fn only_image_sources_carry_the_platform() {
         let meta = OpMeta {
-            platform: Some(Platform {
+            platform: Some(std::sync::Arc::new(Platform {
                 os: "linux".into(),
                 architecture: "arm64".into(),
                 variant: Some("v8".into()),
                 os_version: None,
-            }),
+            })),
             ..OpMeta::default()
         };
         for (id, has_platform) in [
