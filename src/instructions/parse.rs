@@ -44,7 +44,7 @@ fn line(n: usize) -> u32 {
 
 fn parse_kind(node: &Node) -> Result<Kind, String> {
     let args = &node.args;
-    let keyword = node.keyword.as_str();
+    let keyword: &str = &node.keyword;
     let no_flags = |kw: &str| -> Result<(), String> {
         Flags::parse(&node.flags, &[]).map(|_| ()).map_err(|e| {
             if node.flags.is_empty() {

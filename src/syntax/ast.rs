@@ -1,5 +1,7 @@
 //! The parse result: instructions as BuildKit's `parser.Node` holds them, and its `Dump` format.
 
+use std::borrow::Cow;
+
 use super::goquote::{quote, quote_slice};
 use super::gostr::{split_first_token, trim_space};
 
@@ -40,7 +42,8 @@ pub struct Directive {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     /// The instruction keyword, lower-cased (`run`); unknown keywords are kept, lower-cased.
-    pub keyword: String,
+    /// Known keywords are static text: no allocation per line.
+    pub keyword: Cow<'static, str>,
     /// The instruction text after joining continuation lines (BuildKit's `Node.Original`).
     pub original: String,
     /// Leading `--flags`, quotes removed and escapes resolved, e.g. `--from=build`.
@@ -190,7 +193,7 @@ mod tests {
 
     fn node(keyword: &str, flags: &[&str], args: &[&str]) -> Node {
         Node {
-            keyword: keyword.to_string(),
+            keyword: keyword.to_string().into(),
             original: String::new(),
             flags: flags.iter().map(|s| s.to_string()).collect(),
             args: args.iter().map(|s| s.to_string()).collect(),

@@ -1,6 +1,8 @@
 //! One logical line to one [`Node`]: keyword, flags, and the keyword's argument parser (BuildKit's
 //! `newNodeFromLine` and its dispatch table).
 
+use std::borrow::Cow;
+
 use super::args::{self, Args};
 use super::ast::Node;
 use super::error::ErrorKind;
@@ -24,7 +26,7 @@ pub(crate) fn node_from_line(
 ) -> Result<Node, ErrorKind> {
     // The enclosing `ONBUILD`s, outermost first: (keyword, original text, flags). Plain
     // instructions leave it empty, so it never allocates for them.
-    let mut levels: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut levels: Vec<(Cow<'static, str>, String, Vec<String>)> = Vec::new();
     let mut text = line;
     let mut node = loop {
         let Split {
@@ -32,7 +34,7 @@ pub(crate) fn node_from_line(
             flags,
             rest,
         } = split_command(&text, escape);
-        let keyword = to_lower(keyword);
+        let keyword = lower_keyword(keyword);
         if keyword == "onbuild" && !rest.is_empty() {
             if levels.len() > MAX_ONBUILD_NESTING {
                 return Err(ErrorKind::OnbuildChain);
@@ -73,6 +75,36 @@ pub(crate) fn node_from_line(
     Ok(node)
 }
 
+/// The instructions BuildKit knows, lower-cased.
+const KEYWORDS: [&str; 18] = [
+    "add",
+    "arg",
+    "cmd",
+    "copy",
+    "entrypoint",
+    "env",
+    "expose",
+    "from",
+    "healthcheck",
+    "label",
+    "maintainer",
+    "onbuild",
+    "run",
+    "shell",
+    "stopsignal",
+    "user",
+    "volume",
+    "workdir",
+];
+
+/// `keyword` lower-cased: a known one as its static text, any other as a new string.
+fn lower_keyword(keyword: &str) -> Cow<'static, str> {
+    match KEYWORDS.iter().find(|k| k.eq_ignore_ascii_case(keyword)) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(to_lower(keyword)),
+    }
+}
+
 /// The argument parser for `keyword` (lower-cased); unknown keywords get one empty argument.
 fn dispatch(keyword: &str, rest: &str, escape: char) -> Result<Args, ErrorKind> {
     Ok(match keyword {
@@ -105,6 +137,18 @@ pub(crate) fn can_contain_heredoc(node: &Node) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Known keywords are their static text in any case; others are lower-cased copies.
+    #[test]
+    fn keywords_lower_cased() {
+        assert!(matches!(lower_keyword("RuN"), Cow::Borrowed("run")));
+        assert!(matches!(
+            lower_keyword("HEALTHCHECK"),
+            Cow::Borrowed("healthcheck")
+        ));
+        assert_eq!(lower_keyword("FOO-Bar"), "foo-bar");
+        assert!(matches!(lower_keyword("İNFO"), Cow::Owned(_)));
+    }
+
     use super::*;
 
     fn dump(line: &str) -> String {
