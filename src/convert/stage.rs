@@ -110,15 +110,33 @@ impl StageState {
             out.push(' ');
         }
         // `{:>width$}/{}] {text}` without the formatting machinery (a tenth of a RUN's naming).
-        let index = self.cmd_index.to_string();
-        out.extend(std::iter::repeat_n(' ', width.saturating_sub(index.len())));
-        out.push_str(&index);
+        out.extend(std::iter::repeat_n(
+            ' ',
+            width.saturating_sub(decimal_width(self.cmd_index)),
+        ));
+        push_decimal(&mut out, self.cmd_index);
         out.push('/');
-        out.push_str(&self.cmd_total.to_string());
+        push_decimal(&mut out, self.cmd_total);
         out.push_str("] ");
         out.push_str(text);
         out
     }
+}
+
+/// Appends `n` in base 10 (no intermediate string).
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// Digits of `n` in base 10.
@@ -191,6 +209,16 @@ pub fn uppercase_cmd(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_as_display_writes_them() {
+        for n in [0, 7, 9, 10, 99, 100, 12345, usize::MAX] {
+            let mut out = String::from("x");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+            assert_eq!(decimal_width(n), n.to_string().len());
+        }
+    }
 
     fn state(total: usize, name: Option<&str>) -> StageState {
         let platform = Platform::new("linux", "amd64", None);
