@@ -10,7 +10,7 @@ use crate::shell::{EnvGetter, Lexer};
 use super::env::EnvList;
 
 use super::Dispatcher;
-use super::stage::{StageState, uppercase_cmd};
+use super::stage::{StageState, uppercase_cmd_in_place};
 
 /// The shell of shell-form commands when SHELL was not used.
 fn default_shell(os: &str) -> &'static [&'static str] {
@@ -81,12 +81,14 @@ impl Dispatcher<'_> {
             masked: &extra.masked_env,
         };
         // The here-document's summary is part of what is expanded, as in the official frontend.
-        let code = match summary {
-            Some(first) => format!("{} ({first})", ins.original.trim()),
-            None => ins.original.trim().to_string(),
+        let code: std::borrow::Cow<str> = match summary {
+            Some(first) => format!("{} ({first})", ins.original.trim()).into(),
+            None => ins.original.trim().into(),
         };
-        let shown = name_lexer.process_word(&code, &name_env).unwrap_or(code);
-        let name = st.progress_name(&uppercase_cmd(&shown));
+        let mut shown =
+            (name_lexer.process_word(&code, &name_env)).unwrap_or_else(|_| code.into_owned());
+        uppercase_cmd_in_place(&mut shown);
+        let name = st.progress_name(&shown);
         let mut meta = self.op_meta(st, ins, name);
         // An inherited trigger is described by its own text, without the ONBUILD of its name.
         let code = ins.original.trim();

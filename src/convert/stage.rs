@@ -198,12 +198,17 @@ fn target_arrow(base: &Platform, target: &Platform) -> String {
 
 /// Upper-cases the first word (`run echo` -> `RUN echo`).
 pub fn uppercase_cmd(text: &str) -> String {
-    let first = text.find(' ').unwrap_or(text.len());
     let mut out = text.to_string();
-    if let Some(word) = out.get_mut(..first) {
+    uppercase_cmd_in_place(&mut out);
+    out
+}
+
+/// [`uppercase_cmd`] on a string already owned.
+pub fn uppercase_cmd_in_place(text: &mut String) {
+    let first = text.find(' ').unwrap_or(text.len());
+    if let Some(word) = text.get_mut(..first) {
         word.make_ascii_uppercase();
     }
-    out
 }
 
 #[cfg(test)]
