@@ -203,8 +203,8 @@ pub fn uppercase_cmd(text: &str) -> String {
     out
 }
 
-/// [`uppercase_cmd`] on a string already owned.
-pub fn uppercase_cmd_in_place(text: &mut String) {
+/// [`uppercase_cmd`] in place.
+pub fn uppercase_cmd_in_place(text: &mut str) {
     let first = text.find(' ').unwrap_or(text.len());
     if let Some(word) = text.get_mut(..first) {
         word.make_ascii_uppercase();
