@@ -124,7 +124,7 @@ impl Dispatcher<'_> {
             }
             Some(Base::Stage(i)) => {
                 for src in &sources {
-                    self.stage_read(*i, copy_source(src));
+                    self.stage_read(*i, &copy_source(src));
                 }
                 self.stage_output(*i)
                     .ok_or_else(|| format!("stage {i} was not converted before use"))?

@@ -450,7 +450,7 @@ impl<'p> Dispatcher<'p> {
             lines: (0, 0),
         })?;
         // The whole target is used.
-        self.stage_read(self.plan.target, "/".into());
+        self.stage_read(self.plan.target, "/");
         let mut sbom_extras = Vec::new();
         if scan_context {
             sbom_extras.push(("context".to_string(), self.context.clone()));
@@ -510,17 +510,12 @@ impl<'p> Dispatcher<'p> {
     }
 
     /// Records that `path` of stage `index` is read (by a later stage, a RUN, or as the target).
-    fn stage_read(&mut self, index: usize, path: String) {
+    fn stage_read(&mut self, index: usize, path: &str) {
         let root = self.roots.get(index).copied().unwrap_or(index);
-        self.stage_paths.entry(root).or_default().insert(path);
-    }
-
-    /// `stage_read(index, "/")` without a new string when the stage is already read whole
-    /// (every RUN reads its whole stage).
-    fn stage_read_all(&mut self, index: usize) {
-        let root = self.roots.get(index).copied().unwrap_or(index);
-        if !self.stage_paths.get(&root).is_some_and(|p| p.contains("/")) {
-            self.stage_read(index, "/".into());
+        let paths = self.stage_paths.entry(root).or_default();
+        // A copy only for a path not read yet: every RUN reads `/` of its stage.
+        if !paths.contains(path) {
+            paths.insert(path.to_owned());
         }
     }
 

@@ -77,7 +77,7 @@ impl Dispatcher<'_> {
             (_, Some(base)) => {
                 let read = copy_source(&m.source);
                 if let Base::Stage(i) = base {
-                    self.stage_read(*i, read.clone());
+                    self.stage_read(*i, &read);
                 }
                 self.base_state(base, st, ins, &read)?
             }

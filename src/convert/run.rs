@@ -51,7 +51,7 @@ impl Dispatcher<'_> {
         mount_from: &[Option<Base>],
     ) -> Result<(), String> {
         // A RUN can read anything of its stage.
-        self.stage_read_all(stage.index);
+        self.stage_read(stage.index, "/");
         let (args, pipes, summary) = heredoc_command(st, run)?;
         let extra = self.run_mounts(st, ins, run, mount_from)?;
         let opts = self.ctx.options;

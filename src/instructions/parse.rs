@@ -4,28 +4,7 @@ use super::flags::{FlagKind, Flags};
 use super::{
     ArgDecl, CommandLine, Copy, Error, From, Healthcheck, Instruction, KeyValue, Kind, Run,
 };
-use crate::syntax::Node;
-
-const KEYWORDS: &[&str] = &[
-    "add",
-    "arg",
-    "cmd",
-    "copy",
-    "entrypoint",
-    "env",
-    "expose",
-    "from",
-    "healthcheck",
-    "label",
-    "maintainer",
-    "onbuild",
-    "run",
-    "shell",
-    "stopsignal",
-    "user",
-    "volume",
-    "workdir",
-];
+use crate::syntax::{KEYWORDS, Node};
 
 /// Types one node.
 pub fn parse_node(node: &Node) -> Result<Instruction, Error> {
@@ -214,7 +193,7 @@ fn parse_kind(node: &Node) -> Result<Kind, String> {
                 .next()
                 .unwrap_or(other)
                 .to_string();
-            return Err(match crate::suggest::closest(other, KEYWORDS) {
+            return Err(match crate::suggest::closest(other, &KEYWORDS) {
                 // BuildKit matches the suggestion's case to what was written.
                 Some(s) if shown.chars().any(|c| c.is_ascii_uppercase()) => format!(
                     "unknown instruction: {shown} (did you mean {}?)",

@@ -101,7 +101,7 @@ impl ExecOutput {
 impl State {
     /// Runs `exec` with this state mounted read-write at `/`.
     pub fn run(&self, mut exec: Exec, meta: OpMeta) -> ExecOutput {
-        let capacity = exec_encode::capacity(&exec, exec.mounts.len() + 1, exec.mounts.len() + 1);
+        let capacity = exec_encode::capacity(&exec);
         let root = Mount::new("/", MountKind::Bind(self.clone()));
         let (mut fs, rest): (Vec<Mount>, Vec<Mount>) = std::iter::once(root)
             .chain(std::mem::take(&mut exec.mounts))

@@ -158,12 +158,21 @@ pub(super) fn modes_and_secrets(buf: &mut Vec<u8>, exec: &Exec) {
     }
 }
 
-/// A size the op's bytes fit in (tags and lengths take at most 12 bytes a field), so the
-/// buffer is allocated once.
-pub(super) fn capacity(exec: &Exec, inputs: usize, mounts: usize) -> usize {
+/// A size the op's bytes fit in (tags and lengths take at most 12 bytes a field; each mount,
+/// the root included, adds at most one input of 96 bytes and 96 bytes of fields besides its
+/// paths), so the buffer is allocated once.
+pub(super) fn capacity(exec: &Exec) -> usize {
     let strings = |list: &[String]| list.iter().map(|s| s.len() + 12).sum::<usize>();
     let mount_bytes: usize = (exec.mounts.iter())
-        .map(|m| m.dest.len() + m.selector.len() + 96)
+        .map(|m| {
+            let options = match &m.kind {
+                MountKind::Cache { id, .. } => id.len(),
+                MountKind::Secret(opt) => opt.encoded_len(),
+                MountKind::Ssh(opt) => opt.encoded_len(),
+                _ => 0,
+            };
+            m.dest.len() + m.selector.len() + options + 192
+        })
         .sum();
     let rare = (exec.proxy_env.as_ref()).map_or(0, |p| p.encoded_len() + 12)
         + (exec.ulimits.iter())
@@ -175,8 +184,7 @@ pub(super) fn capacity(exec: &Exec, inputs: usize, mounts: usize) -> usize {
         + (exec.extra_hosts.iter())
             .map(|(h, i)| h.len() + i.len() + 24)
             .sum::<usize>();
-    256 + inputs * 96
-        + mounts * 96
+    256 + 192
         + strings(&exec.args)
         + strings(&exec.env)
         + exec.cwd.len()
@@ -286,6 +294,7 @@ mod tests {
                 let vertex = &out.output().unwrap().vertex;
                 let op = pb::Op::decode(vertex.bytes.as_slice()).unwrap();
                 assert_eq!(vertex.bytes, encode_op(&op), "{exec:?}");
+                assert!(vertex.bytes.len() <= super::capacity(&exec), "capacity");
                 let inputs_len: usize = (op.inputs.iter())
                     .map(|i| prost::encoding::message::encoded_len(1, i))
                     .sum();

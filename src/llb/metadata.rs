@@ -55,67 +55,45 @@ impl Metadata {
             encode_key(1, WireType::Varint, &mut bytes);
             bytes.push(1);
         }
-        // The description in key order, the name in its place (replacing a described one).
-        // Sorted on the stack for the usual one or two keys (no allocation per op).
-        let mut stack = [("", ""); 4];
-        let mut heap = Vec::new();
-        let pairs = (meta.description.iter()).map(|(k, v)| (*k, v.as_str()));
-        let described: &mut [(&str, &str)] = if meta.description.len() <= stack.len() {
-            for (slot, pair) in stack.iter_mut().zip(pairs) {
-                *slot = pair;
-            }
-            &mut stack[..meta.description.len()]
-        } else {
-            heap.extend(pairs);
-            &mut heap
-        };
-        described.sort_unstable_by_key(|&(k, _)| k);
+        // The description in key order (each key is there once), the name in its place
+        // (replacing a described one).
         let name = meta.name.as_deref();
-        let mut name_written = name.is_none();
-        for &(key, value) in described.iter() {
-            if name.is_some() && key == CUSTOM_NAME {
-                continue;
+        let pairs = (meta.description.iter()).map(|(k, v)| (*k, v.as_str()));
+        with_sorted::<_, 4>(("", ""), pairs, meta.description.len(), |described| {
+            let mut name_written = name.is_none();
+            for &(key, value) in described {
+                if name.is_some() && key == CUSTOM_NAME {
+                    continue;
+                }
+                if !name_written && key > CUSTOM_NAME {
+                    string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), &mut bytes);
+                    name_written = true;
+                }
+                string_entry(2, key, value, &mut bytes);
             }
-            if !name_written && key > CUSTOM_NAME {
+            if !name_written {
                 string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), &mut bytes);
-                name_written = true;
             }
-            string_entry(2, key, value, &mut bytes);
-        }
-        if !name_written {
-            string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), &mut bytes);
-        }
-        // On the stack for the usual handful of caps (one allocation less per op).
-        let mut stack = [""; 16];
-        let mut heap = Vec::new();
-        let count = meta.caps.len() + caps.len();
-        let all: &mut [&str] = if count <= stack.len() {
-            let merged = (meta.caps.iter().copied()).chain(caps.iter().copied());
-            for (slot, cap) in stack.iter_mut().zip(merged) {
-                *slot = cap;
+        });
+        let merged = (meta.caps.iter().copied()).chain(caps.iter().copied());
+        with_sorted::<_, 16>("", merged, meta.caps.len() + caps.len(), |all| {
+            let mut previous = None;
+            for &cap in all {
+                if previous == Some(cap) {
+                    continue;
+                }
+                previous = Some(cap);
+                // map<string, bool> entry: key, then `true` (a false value is never written).
+                let len = if cap.is_empty() { 0 } else { field_len(cap) } + 2;
+                encode_key(5, WireType::LengthDelimited, &mut bytes);
+                encode_varint(len as u64, &mut bytes);
+                if !cap.is_empty() {
+                    bytes_field(1, cap, &mut bytes);
+                }
+                encode_key(2, WireType::Varint, &mut bytes);
+                bytes.push(1);
             }
-            &mut stack[..count]
-        } else {
-            heap.extend((meta.caps.iter().copied()).chain(caps.iter().copied()));
-            &mut heap
-        };
-        all.sort_unstable();
-        let mut previous = None;
-        for &cap in all.iter() {
-            if previous == Some(cap) {
-                continue;
-            }
-            previous = Some(cap);
-            // map<string, bool> entry: key, then `true` (a false value is never written).
-            let len = if cap.is_empty() { 0 } else { field_len(cap) } + 2;
-            encode_key(5, WireType::LengthDelimited, &mut bytes);
-            encode_varint(len as u64, &mut bytes);
-            if !cap.is_empty() {
-                bytes_field(1, cap, &mut bytes);
-            }
-            encode_key(2, WireType::Varint, &mut bytes);
-            bytes.push(1);
-        }
+        });
         if let Some(group) = &meta.progress_group {
             prost::encoding::message::encode(6, group, &mut bytes);
         }
@@ -151,6 +129,29 @@ impl Metadata {
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+}
+
+/// Calls `f` with the `count` `items` sorted: on the stack when they are at most `N` (the
+/// usual op: no allocation for them), on the heap otherwise.
+fn with_sorted<T: Copy + Ord, const N: usize>(
+    empty: T,
+    items: impl Iterator<Item = T>,
+    count: usize,
+    f: impl FnOnce(&[T]),
+) {
+    let mut stack = [empty; N];
+    let mut heap = Vec::new();
+    let all: &mut [T] = if count <= N {
+        for (slot, item) in stack.iter_mut().zip(items) {
+            *slot = item;
+        }
+        &mut stack[..count]
+    } else {
+        heap.extend(items);
+        &mut heap
+    };
+    all.sort_unstable();
+    f(all);
 }
 
 /// A `map<string, string>` entry as prost writes it: empty keys and values are left out.

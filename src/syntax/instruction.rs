@@ -76,7 +76,7 @@ pub(crate) fn node_from_line(
 }
 
 /// The instructions BuildKit knows, lower-cased.
-const KEYWORDS: [&str; 18] = [
+pub(crate) const KEYWORDS: [&str; 18] = [
     "add",
     "arg",
     "cmd",

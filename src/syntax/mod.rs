@@ -48,6 +48,7 @@ pub use error::{Error, ErrorKind};
 /// Go's `strconv.Quote` and `%q` of a `[]string`, shared with `convert`'s history strings.
 pub(crate) use goquote::{quote as go_quote, quote_slice as go_quote_slice};
 pub use heredoc::parse_heredoc;
+pub(crate) use instruction::KEYWORDS;
 
 /// Parses a Dockerfile: parser directives (`syntax`, `escape`, `check`), BOM, comments,
 /// continuations, heredocs, JSON versus shell form, leading `--flags`. Fails only where
