@@ -7,7 +7,7 @@
 
 use super::OpMeta;
 use super::exec_encode;
-use super::state::{Inputs, State, push_dep, vertex_from_bytes};
+use super::state::{Inputs, State, push_dep, vertex_from_bytes, with_scratch};
 use crate::proto::pb;
 
 /// A process to run. `Default` gives an empty command in the sandbox network and security mode.
@@ -91,6 +91,9 @@ impl ExecOutput {
     /// the unchanged source for a read-only one, `None` for mounts without a result (cache,
     /// tmpfs, secret, SSH, no-output).
     pub fn mount(&self, dest: &str) -> Option<State> {
+        if dest == "/" {
+            return Some(self.root());
+        }
         self.mounts
             .iter()
             .find(|(d, _)| d == dest)
@@ -101,21 +104,20 @@ impl ExecOutput {
 impl State {
     /// Runs `exec` with this state mounted read-write at `/`.
     pub fn run(&self, mut exec: Exec, meta: OpMeta) -> ExecOutput {
-        let capacity = exec_encode::capacity(&exec);
         let root = Mount::new("/", MountKind::Bind(self.clone()));
-        let (mut fs, rest): (Vec<Mount>, Vec<Mount>) = std::iter::once(root)
+        // Each fs mount with its input and output index, filled in once they are sorted.
+        let (mut fs, rest): (Vec<Slotted>, Vec<Slotted>) = std::iter::once(root)
             .chain(std::mem::take(&mut exec.mounts))
-            .partition(|m| !matches!(m.kind, MountKind::Secret(_) | MountKind::Ssh(_)));
-        fs.sort_by(|a, b| a.dest.cmp(&b.dest));
+            .map(|m| (m, (-1, -1)))
+            .partition(|(m, _)| !matches!(m.kind, MountKind::Secret(_) | MountKind::Ssh(_)));
+        fs.sort_by(|(a, _), (b, _)| a.dest.cmp(&b.dest));
 
-        let mut caps = Vec::with_capacity(8);
-        caps.push("exec.meta.base");
+        let mut caps = ExecCaps::default();
+        caps.add(ExecCaps::BASE);
         let mut inputs = Inputs::default();
         let mut deps = Vec::with_capacity(fs.len());
-        // Per fs mount: its input and output index.
-        let mut slots: Vec<(i64, i64)> = Vec::with_capacity(fs.len());
         let mut next_output = 0;
-        for m in &fs {
+        for (m, slot) in &mut fs {
             let source = match &m.kind {
                 MountKind::Bind(s) => Some(s),
                 MountKind::Cache { base, .. } => Some(base),
@@ -132,24 +134,22 @@ impl State {
             } else {
                 -1
             };
-            slots.push((input, output));
+            *slot = (input, output);
             if !m.selector.is_empty() {
-                caps.push("exec.mount.selector");
+                caps.add(ExecCaps::SELECTOR);
             }
             match &m.kind {
-                MountKind::Cache { .. } => {
-                    caps.extend(["exec.mount.cache", "exec.mount.cache.sharing"]);
-                }
+                MountKind::Cache { .. } => caps.add(ExecCaps::CACHE | ExecCaps::CACHE_SHARING),
                 MountKind::Tmpfs { size } => {
-                    caps.push("exec.mount.tmpfs");
+                    caps.add(ExecCaps::TMPFS);
                     if *size > 0 {
-                        caps.push("exec.mount.tmpfs.size");
+                        caps.add(ExecCaps::TMPFS_SIZE);
                     }
                 }
                 // A read-write mount without an output needs the daemon's
                 // `exec.mount.bind.readwrite-nooutput`, but Go's client checks that cap before
                 // and does not list it in the op's metadata: neither do we.
-                _ if input >= 0 => caps.push("exec.mount.bind"),
+                _ if input >= 0 => caps.add(ExecCaps::BIND),
                 _ => {}
             }
         }
@@ -158,7 +158,7 @@ impl State {
         // the next `/run/buildkit/ssh_agent.<n>`.
         let mut ssh_index = 0;
         let sockets: Vec<(String, MountKind)> = (rest.into_iter())
-            .map(|m| {
+            .map(|(m, _)| {
                 let dest = if matches!(m.kind, MountKind::Ssh(_)) && m.dest.is_empty() {
                     format!("/run/buildkit/ssh_agent.{ssh_index}")
                 } else {
@@ -166,9 +166,9 @@ impl State {
                 };
                 if matches!(m.kind, MountKind::Ssh(_)) {
                     ssh_index += 1;
-                    caps.push("exec.mount.ssh");
+                    caps.add(ExecCaps::SSH);
                 } else {
-                    caps.push("exec.mount.secret");
+                    caps.add(ExecCaps::SECRET);
                 }
                 (dest, m.kind)
             })
@@ -179,49 +179,52 @@ impl State {
         let ssh_auth_sock = first_ssh
             .filter(|_| !(exec.env.iter()).any(|e| e.split('=').next() == Some("SSH_AUTH_SOCK")));
         if !exec.secret_env.is_empty() {
-            caps.extend(["exec.mount.secret", "exec.secretenv"]);
+            caps.add(ExecCaps::SECRET | ExecCaps::SECRET_ENV);
         }
         if !exec.ulimits.is_empty() {
-            caps.push("exec.meta.ulimit");
+            caps.add(ExecCaps::ULIMIT);
         }
         if !exec.cgroup_parent.is_empty() {
-            caps.push("exec.meta.cgroup.parent");
+            caps.add(ExecCaps::CGROUP_PARENT);
         }
         if exec.network != pb::NetMode::Unset {
-            caps.push("exec.meta.network");
+            caps.add(ExecCaps::NETWORK);
         }
         if exec.security != pb::SecurityMode::Sandbox {
-            caps.push("exec.meta.security");
+            caps.add(ExecCaps::SECURITY);
         }
         if exec.proxy_env.is_some() {
-            caps.push("exec.meta.proxyenv");
+            caps.add(ExecCaps::PROXY_ENV);
         }
 
-        let mut bytes = Vec::with_capacity(capacity);
-        inputs.encode(&mut bytes);
-        let inputs_len = bytes.len();
-        if let Some(platform) = &meta.platform {
-            exec_encode::platform(&mut bytes, platform);
-        }
-        exec_encode::constraints(&mut bytes);
-        exec_encode::nested(&mut bytes, 2, |b| {
-            exec_encode::meta(b, &exec, ssh_auth_sock);
-            for (m, &(input, output)) in fs.iter().zip(&slots) {
-                exec_encode::fs_mount(b, m, input, output);
+        let mut inputs_len = 0;
+        let bytes = with_scratch(exec_encode::capacity(&exec), |bytes| {
+            inputs.encode(bytes);
+            inputs_len = bytes.len();
+            if let Some(platform) = &meta.platform {
+                exec_encode::platform(bytes, platform);
             }
-            for (dest, kind) in &sockets {
-                exec_encode::socket_mount(b, dest, kind);
-            }
-            exec_encode::modes_and_secrets(b, &exec);
+            exec_encode::constraints(bytes);
+            exec_encode::nested(bytes, 2, |b| {
+                exec_encode::meta(b, &exec, ssh_auth_sock);
+                for (m, (input, output)) in &fs {
+                    exec_encode::fs_mount(b, m, *input, *output);
+                }
+                for (dest, kind) in &sockets {
+                    exec_encode::socket_mount(b, dest, kind);
+                }
+                exec_encode::modes_and_secrets(b, &exec);
+            });
         });
-        // In place: the vertex keeps these bytes for the whole build.
-        bytes.shrink_to_fit();
-        let vertex = vertex_from_bytes(bytes, inputs_len, deps, meta, &caps);
+        let (names, count) = caps.names();
+        let vertex = vertex_from_bytes(bytes, inputs_len, deps, meta, &names[..count]);
 
         // What each fs mount holds afterwards: the exec's output for the ones it writes, the
-        // unchanged source for read-only ones.
-        let mut mounts: Vec<(String, State)> = Vec::with_capacity(fs.len());
-        for (m, (_, output)) in fs.into_iter().zip(slots) {
+        // unchanged source for read-only ones. The root is kept apart, so that the usual RUN,
+        // with no other mount, lists none.
+        let mut root = None;
+        let mut mounts: Vec<(String, State)> = Vec::new();
+        for (m, (_, output)) in fs {
             let state = if output >= 0 {
                 match vertex.output() {
                     Some(out) => State::from_vertex(out.vertex.clone(), output),
@@ -235,13 +238,77 @@ impl State {
             } else {
                 continue;
             };
-            mounts.push((m.dest, state));
+            if root.is_none() && m.dest == "/" {
+                root = Some(state);
+            } else {
+                mounts.push((m.dest, state));
+            }
         }
-        let root = mounts
-            .iter()
-            .find(|(d, _)| d == "/")
-            .map_or_else(State::scratch, |(_, s)| s.clone());
-        ExecOutput { root, mounts }
+        ExecOutput {
+            root: root.unwrap_or_else(State::scratch),
+            mounts,
+        }
+    }
+}
+
+/// A mount with its input and output index (`-1`: none).
+type Slotted = (Mount, (i64, i64));
+
+/// The caps an exec op needs, as a set over the ones `State::run` can add: no list to
+/// allocate and deduplicate per RUN.
+#[derive(Default)]
+struct ExecCaps(u16);
+
+impl ExecCaps {
+    const BASE: u16 = 1;
+    const SELECTOR: u16 = 1 << 1;
+    const CACHE: u16 = 1 << 2;
+    const CACHE_SHARING: u16 = 1 << 3;
+    const TMPFS: u16 = 1 << 4;
+    const TMPFS_SIZE: u16 = 1 << 5;
+    const BIND: u16 = 1 << 6;
+    const SSH: u16 = 1 << 7;
+    const SECRET: u16 = 1 << 8;
+    const SECRET_ENV: u16 = 1 << 9;
+    const ULIMIT: u16 = 1 << 10;
+    const CGROUP_PARENT: u16 = 1 << 11;
+    const NETWORK: u16 = 1 << 12;
+    const SECURITY: u16 = 1 << 13;
+    const PROXY_ENV: u16 = 1 << 14;
+    /// The cap of each bit, lowest bit first.
+    const NAMES: [&'static str; 15] = [
+        "exec.meta.base",
+        "exec.mount.selector",
+        "exec.mount.cache",
+        "exec.mount.cache.sharing",
+        "exec.mount.tmpfs",
+        "exec.mount.tmpfs.size",
+        "exec.mount.bind",
+        "exec.mount.ssh",
+        "exec.mount.secret",
+        "exec.secretenv",
+        "exec.meta.ulimit",
+        "exec.meta.cgroup.parent",
+        "exec.meta.network",
+        "exec.meta.security",
+        "exec.meta.proxyenv",
+    ];
+
+    fn add(&mut self, bits: u16) {
+        self.0 |= bits;
+    }
+
+    /// The caps in the set: the first `count` names of the array.
+    fn names(&self) -> ([&'static str; 15], usize) {
+        let mut out = [""; 15];
+        let mut count = 0;
+        for (bit, name) in Self::NAMES.iter().enumerate() {
+            if self.0 & (1 << bit) != 0 {
+                out[count] = name;
+                count += 1;
+            }
+        }
+        (out, count)
     }
 }
 

@@ -127,30 +127,27 @@ pub(super) fn take_apart(root: State) -> Vec<Part> {
 /// older, wrote them in field-number order), and source attributes as map entries that always
 /// carry both key and value (prost skips empty ones).
 pub(crate) fn encode_op(op: &pb::Op) -> Vec<u8> {
-    // Sized once: growing the buffer field by field cost a dozen reallocations per op.
-    let mut buf = Vec::with_capacity(op.encoded_len() + 16);
-    for input in &op.inputs {
-        prost::encoding::message::encode(1, input, &mut buf);
-    }
-    if let Some(platform) = &op.platform {
-        prost::encoding::message::encode(10, platform, &mut buf);
-    }
-    if let Some(constraints) = &op.constraints {
-        prost::encoding::message::encode(11, constraints, &mut buf);
-    }
-    match &op.op {
-        Some(pb::op::Op::Source(src)) => {
-            let body = encode_source(src);
-            encode_key(3, WireType::LengthDelimited, &mut buf);
-            encode_varint(body.len() as u64, &mut buf);
-            buf.extend_from_slice(&body);
+    super::state::with_scratch(op.encoded_len() + 16, |buf| {
+        for input in &op.inputs {
+            prost::encoding::message::encode(1, input, buf);
         }
-        Some(other) => other.encode(&mut buf),
-        None => {}
-    }
-    // In place: the vertex keeps these bytes for the whole build.
-    buf.shrink_to_fit();
-    buf
+        if let Some(platform) = &op.platform {
+            prost::encoding::message::encode(10, platform, buf);
+        }
+        if let Some(constraints) = &op.constraints {
+            prost::encoding::message::encode(11, constraints, buf);
+        }
+        match &op.op {
+            Some(pb::op::Op::Source(src)) => {
+                let body = encode_source(src);
+                encode_key(3, WireType::LengthDelimited, buf);
+                encode_varint(body.len() as u64, buf);
+                buf.extend_from_slice(&body);
+            }
+            Some(other) => other.encode(buf),
+            None => {}
+        }
+    })
 }
 
 fn encode_source(src: &pb::SourceOp) -> Vec<u8> {

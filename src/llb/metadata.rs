@@ -50,14 +50,26 @@ impl Metadata {
                 .as_ref()
                 .map_or(0, |r| r.encoded_len() + 6)
             + 2;
-        let mut bytes = Vec::with_capacity(capacity);
+        let name = meta.name.as_deref();
+        let bytes = super::state::with_scratch(capacity, |bytes| {
+            Self::write(meta, name, caps, bytes);
+        });
+        Metadata {
+            bytes,
+            ignore_cache: meta.ignore_cache,
+            described: name.is_some() || !meta.description.is_empty(),
+            exports_cache: false,
+        }
+    }
+
+    /// Writes the `OpMetadata` of [`Metadata::new`] into `bytes`.
+    fn write(meta: &OpMeta, name: Option<&str>, caps: &[&str], bytes: &mut Vec<u8>) {
         if meta.ignore_cache {
-            encode_key(1, WireType::Varint, &mut bytes);
+            encode_key(1, WireType::Varint, bytes);
             bytes.push(1);
         }
         // The description in key order (each key is there once), the name in its place
         // (replacing a described one).
-        let name = meta.name.as_deref();
         let pairs = (meta.description.iter()).map(|(k, v)| (*k, v.as_str()));
         with_sorted::<_, 4>(("", ""), pairs, meta.description.len(), |described| {
             let mut name_written = name.is_none();
@@ -66,13 +78,13 @@ impl Metadata {
                     continue;
                 }
                 if !name_written && key > CUSTOM_NAME {
-                    string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), &mut bytes);
+                    string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), bytes);
                     name_written = true;
                 }
-                string_entry(2, key, value, &mut bytes);
+                string_entry(2, key, value, bytes);
             }
             if !name_written {
-                string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), &mut bytes);
+                string_entry(2, CUSTOM_NAME, name.unwrap_or_default(), bytes);
             }
         });
         let merged = (meta.caps.iter().copied()).chain(caps.iter().copied());
@@ -85,28 +97,20 @@ impl Metadata {
                 previous = Some(cap);
                 // map<string, bool> entry: key, then `true` (a false value is never written).
                 let len = if cap.is_empty() { 0 } else { field_len(cap) } + 2;
-                encode_key(5, WireType::LengthDelimited, &mut bytes);
-                encode_varint(len as u64, &mut bytes);
+                encode_key(5, WireType::LengthDelimited, bytes);
+                encode_varint(len as u64, bytes);
                 if !cap.is_empty() {
-                    bytes_field(1, cap, &mut bytes);
+                    bytes_field(1, cap, bytes);
                 }
-                encode_key(2, WireType::Varint, &mut bytes);
+                encode_key(2, WireType::Varint, bytes);
                 bytes.push(1);
             }
         });
         if let Some(group) = &meta.progress_group {
-            prost::encoding::message::encode(6, group, &mut bytes);
+            prost::encoding::message::encode(6, group, bytes);
         }
         if let Some(resources) = &meta.linux_resources {
-            prost::encoding::message::encode(7, resources, &mut bytes);
-        }
-        // In place: the vertex keeps these bytes for the whole build.
-        bytes.shrink_to_fit();
-        Metadata {
-            bytes,
-            ignore_cache: meta.ignore_cache,
-            described: name.is_some() || !meta.description.is_empty(),
-            exports_cache: false,
+            prost::encoding::message::encode(7, resources, bytes);
         }
     }
 

@@ -58,6 +58,16 @@ pub fn write_graph(
     }
     // Stable: the vertices of one digest stay in walk order.
     with_lines.sort_by_key(|&(o, _)| o);
+    // Where each owner's vertices start in `with_lines` (they end where the next owner's start).
+    let mut lines_from = vec![0usize; parts.len() + 1];
+    for &(o, _) in &with_lines {
+        lines_from[o + 1] += 1;
+    }
+    let mut seen = 0;
+    for from in &mut lines_from {
+        seen += *from;
+        *from = seen;
+    }
     let mut owners: Vec<usize> = (0..parts.len()).filter(|&i| owner[i] == i).collect();
     let terminal_md = Metadata::from_pb(&marshal::terminal_metadata(owners.iter().map(|&i| {
         let md = &parts[i].metadata;
@@ -101,12 +111,9 @@ pub fn write_graph(
     let with_info = source_info.is_some();
     for &o in &owners {
         let digest = parts[o].digest.as_bytes();
-        let start = with_lines.partition_point(|&(w, _)| w < o);
-        let end = with_lines.partition_point(|&(w, _)| w <= o);
-        let vertices = if with_info {
-            &with_lines[start..end]
-        } else {
-            &[]
+        let vertices = match with_lines.get(lines_from[o]..lines_from[o + 1]) {
+            Some(vertices) if with_info => vertices,
+            _ => &[],
         };
         let len: usize = (vertices.iter())
             .map(|&(_, i)| {
