@@ -6,7 +6,9 @@
 //! a key -> position index so that a Dockerfile of 50,000 `ARG`s or `ENV`s stays linear; the
 //! indexes are only looked up, never iterated, so output order is the lists' own.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::image::Image;
 use crate::shell::EnvGetter;
@@ -21,11 +23,14 @@ pub struct EnvList {
     index: HashMap<String, usize>,
     /// Sum of `key.len() + value.len() + 1` over the live entries.
     bytes: usize,
+    /// The `KEY=VALUE` strings, made once and shared by every RUN until a key is set.
+    rendered: OnceCell<Arc<[String]>>,
 }
 
 impl EnvList {
     /// Sets `key` to `value`, moving it to the end.
     pub fn add(&mut self, key: &str, value: &str) {
+        self.rendered.take();
         if let Some(pos) = self.index.remove(key)
             && let Some((k, v)) = self.entries.get_mut(pos).and_then(Option::take)
         {
@@ -68,18 +73,21 @@ impl EnvList {
         self.bytes
     }
 
-    /// `KEY=VALUE` strings in order, as ExecOp `meta.env` wants them.
-    pub fn to_strings(&self) -> Vec<String> {
-        // Not `format!`: this runs for every variable of every RUN.
-        (self.iter())
-            .map(|(k, v)| {
-                let mut entry = String::with_capacity(k.len() + 1 + v.len());
-                entry.push_str(k);
-                entry.push('=');
-                entry.push_str(v);
-                entry
-            })
-            .collect()
+    /// `KEY=VALUE` strings in order, as ExecOp `meta.env` wants them; RUNs between two
+    /// settings share one list.
+    pub fn to_strings(&self) -> Arc<[String]> {
+        let rendered = self.rendered.get_or_init(|| {
+            (self.iter())
+                .map(|(k, v)| {
+                    let mut entry = String::with_capacity(k.len() + 1 + v.len());
+                    entry.push_str(k);
+                    entry.push('=');
+                    entry.push_str(v);
+                    entry
+                })
+                .collect()
+        });
+        Arc::clone(rendered)
     }
 }
 
@@ -198,7 +206,7 @@ mod tests {
         env.add("HOME", "/root");
         env.add("FOO", "1");
         env.add("PATH", "/x:/bin");
-        assert_eq!(env.to_strings(), ["HOME=/root", "FOO=1", "PATH=/x:/bin"]);
+        assert_eq!(*env.to_strings(), ["HOME=/root", "FOO=1", "PATH=/x:/bin"]);
         assert_eq!(
             env.byte_len(),
             "HOME=/root".len() + "FOO=1".len() + "PATH=/x:/bin".len()
@@ -217,7 +225,7 @@ mod tests {
         env.add("KEEP", "last");
         // Without compaction 2,002 slots would hold 3 live entries.
         assert!(env.entries.len() < 32, "{} slots", env.entries.len());
-        assert_eq!(env.to_strings(), ["A=999", "B=999", "KEEP=last"]);
+        assert_eq!(*env.to_strings(), ["A=999", "B=999", "KEEP=last"]);
         assert_eq!(env.keys(), ["A", "B", "KEEP"]);
         assert_eq!(env.byte_len(), 5 + 5 + 9);
     }

@@ -186,7 +186,7 @@ impl Scanner {
         );
         let exec = llb::Exec {
             args: self.args.clone(),
-            env,
+            env: env.into(),
             cwd: if self.cwd.is_empty() {
                 "/".into()
             } else {

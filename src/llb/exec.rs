@@ -5,6 +5,8 @@
 //! that order, and each writable, output-producing bind mount gets the next output index. Secret
 //! and SSH mounts follow in the order given, with no input.
 
+use std::sync::Arc;
+
 use super::OpMeta;
 use super::exec_encode;
 use super::state::{Inputs, State, push_dep, vertex_from_bytes, with_scratch};
@@ -14,8 +16,8 @@ use crate::proto::pb;
 #[derive(Clone, Debug, Default)]
 pub struct Exec {
     pub args: Vec<String>,
-    /// `KEY=value` entries, in order.
-    pub env: Vec<String>,
+    /// `KEY=value` entries, in order (shared: the RUNs of a stage often have the same).
+    pub env: Arc<[String]>,
     pub cwd: String,
     pub user: String,
     pub hostname: String,
@@ -449,7 +451,11 @@ mod tests {
                 .map(|d| Mount::new(d, MountKind::Ssh(pb::SshOpt::default())))
                 .collect();
             let exec = Exec {
-                env: env.iter().map(|e| (*e).to_owned()).collect(),
+                env: env
+                    .iter()
+                    .map(|e| (*e).to_owned())
+                    .collect::<Vec<_>>()
+                    .into(),
                 mounts,
                 ..sh()
             };

@@ -73,7 +73,7 @@ pub(super) fn meta(buf: &mut Vec<u8>, exec: &Exec, ssh_auth_sock: Option<&str>) 
         for arg in &exec.args {
             string_field(b, 1, arg);
         }
-        for entry in &exec.env {
+        for entry in exec.env.iter() {
             string_field(b, 2, entry);
         }
         if let Some(sock) = ssh_auth_sock {
@@ -221,7 +221,7 @@ mod tests {
         scratch_out.no_output = true;
         let full = Exec {
             args: vec!["sh".into(), String::new(), "é".repeat(100)],
-            env: vec!["PATH=/bin".into(), String::new(), "A=".into()],
+            env: vec!["PATH=/bin".to_owned(), String::new(), "A=".into()].into(),
             cwd: "/w".into(),
             user: "1000:1000".into(),
             hostname: "h".into(),
@@ -332,7 +332,9 @@ mod tests {
             "SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0"
         );
         let mut own = full;
-        own.env.push("SSH_AUTH_SOCK=/mine".into());
-        assert_eq!(env(own.clone()), own.env);
+        let mut with_sock = own.env.to_vec();
+        with_sock.push("SSH_AUTH_SOCK=/mine".into());
+        own.env = with_sock.into();
+        assert_eq!(*env(own.clone()), *own.env);
     }
 }

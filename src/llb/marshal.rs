@@ -333,7 +333,7 @@ mod tests {
         let run = base.run(
             Exec {
                 args: vec!["/bin/sh".into(), "-c".into(), "echo hi > /hi".into()],
-                env: vec!["PATH=/usr/bin:/bin".into()],
+                env: vec!["PATH=/usr/bin:/bin".to_owned()].into(),
                 cwd: "/".into(),
                 ..Exec::default()
             },
