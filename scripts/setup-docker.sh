@@ -28,6 +28,8 @@ if ! [ -x "$DOCKER" ] || ! command -v "$DOCKERD" >/dev/null 2>&1; then need+=(do
 if ! installed busybox-static; then need+=(busybox-static); fi
 # The e2e harness runs an ssh-agent for the `--ssh default` case.
 if ! command -v ssh-agent >/dev/null 2>&1; then need+=(openssh-client); fi
+# `make bench` reads a process's peak RSS through GNU time (see scripts/bench-build.py).
+if ! [ -x /usr/bin/time ]; then need+=(time); fi
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
