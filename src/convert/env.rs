@@ -215,6 +215,21 @@ mod tests {
     }
 
     #[test]
+    fn the_rendered_list_is_shared_until_a_key_is_set() {
+        let mut env = EnvList::default();
+        env.add("A", "1");
+        let first = env.to_strings();
+        assert!(Arc::ptr_eq(&first, &env.to_strings()));
+        // A clone (a stage copied for another) shares it too, but sets its own keys.
+        let mut other = env.clone();
+        other.add("B", "2");
+        assert_eq!(*other.to_strings(), ["A=1", "B=2"]);
+        env.add("A", "3");
+        assert_eq!(*env.to_strings(), ["A=3"]);
+        assert_eq!(*first, ["A=1"]);
+    }
+
+    #[test]
     fn holes_are_squeezed_out() {
         let mut env = EnvList::default();
         env.add("KEEP", "k");

@@ -330,6 +330,24 @@ mod tests {
     }
 
     #[test]
+    fn scratch_bytes_come_out_at_their_size_even_when_nested() {
+        let outer = with_scratch(4, |buf| {
+            buf.extend_from_slice(b"outer");
+            let inner = with_scratch(1 << 20, |b| b.extend_from_slice(b"inner"));
+            assert_eq!((inner.as_slice(), inner.capacity()), (&b"inner"[..], 5));
+            buf.extend_from_slice(&inner);
+        });
+        assert_eq!(
+            (outer.as_slice(), outer.capacity()),
+            (&b"outerinner"[..], 10)
+        );
+        // A huge op does not leave its buffer behind, and the next one starts empty.
+        let huge = with_scratch(0, |b| b.resize(SCRATCH_KEPT + 1, 7));
+        assert_eq!(huge.len(), SCRATCH_KEPT + 1);
+        assert_eq!(with_scratch(0, |b| b.push(1)), [1]);
+    }
+
+    #[test]
     fn scratch_has_no_digest_or_input() {
         let s = State::scratch();
         assert!(s.is_scratch());
