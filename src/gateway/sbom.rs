@@ -170,17 +170,17 @@ impl Scanner {
             "/run/out",
             llb::MountKind::Bind(llb::State::scratch()),
         ));
-        let platform = llb::Platform {
+        let platform = std::sync::Arc::new(llb::Platform {
             os: self.platform.os.clone(),
             architecture: self.platform.architecture.clone(),
             variant: self.platform.variant.clone(),
             os_version: self.platform.os_version.clone(),
-        };
+        });
         let image = llb::State::image(
             &self.reference,
             BTreeMap::new(),
             llb::OpMeta {
-                platform: Some(std::sync::Arc::new(platform.clone())),
+                platform: Some(platform.clone()),
                 ..llb::OpMeta::default()
             },
         );
@@ -197,7 +197,7 @@ impl Scanner {
         };
         let meta = llb::OpMeta {
             name: Some(format!("[{id}] generating sbom using {}", self.reference)),
-            platform: Some(std::sync::Arc::new(platform)),
+            platform: Some(platform),
             ..llb::OpMeta::default()
         };
         let out = image.run(exec, meta);

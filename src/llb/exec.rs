@@ -200,7 +200,7 @@ impl State {
         }
 
         let mut inputs_len = 0;
-        let bytes = with_scratch(exec_encode::capacity(&exec), |bytes| {
+        let bytes = with_scratch(|bytes| {
             inputs.encode(bytes);
             inputs_len = bytes.len();
             if let Some(platform) = &meta.platform {

@@ -6,7 +6,6 @@
 //! in number order, proto3 defaults left out, the `op` oneof after `platform` and
 //! `constraints`, as `marshal::encode_op` orders it); a unit test holds them to that.
 
-use prost::Message;
 use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint};
 
 use super::Platform;
@@ -158,43 +157,6 @@ pub(super) fn modes_and_secrets(buf: &mut Vec<u8>, exec: &Exec) {
     }
 }
 
-/// A size the op's bytes fit in (tags and lengths take at most 12 bytes a field; each mount,
-/// the root included, adds at most one input of 96 bytes and 96 bytes of fields besides its
-/// paths), so the buffer is allocated once.
-pub(super) fn capacity(exec: &Exec) -> usize {
-    let strings = |list: &[String]| list.iter().map(|s| s.len() + 12).sum::<usize>();
-    let mount_bytes: usize = (exec.mounts.iter())
-        .map(|m| {
-            let options = match &m.kind {
-                MountKind::Cache { id, .. } => id.len(),
-                MountKind::Secret(opt) => opt.encoded_len(),
-                MountKind::Ssh(opt) => opt.encoded_len(),
-                _ => 0,
-            };
-            m.dest.len() + m.selector.len() + options + 192
-        })
-        .sum();
-    let rare = (exec.proxy_env.as_ref()).map_or(0, |p| p.encoded_len() + 12)
-        + (exec.ulimits.iter())
-            .map(|u| u.encoded_len() + 12)
-            .sum::<usize>()
-        + (exec.secret_env.iter())
-            .map(|s| s.encoded_len() + 12)
-            .sum::<usize>()
-        + (exec.extra_hosts.iter())
-            .map(|(h, i)| h.len() + i.len() + 24)
-            .sum::<usize>();
-    256 + 192
-        + strings(&exec.args)
-        + strings(&exec.env)
-        + exec.cwd.len()
-        + exec.user.len()
-        + exec.hostname.len()
-        + exec.cgroup_parent.len()
-        + mount_bytes
-        + rare
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -294,7 +256,6 @@ mod tests {
                 let vertex = &out.output().unwrap().vertex;
                 let op = pb::Op::decode(vertex.bytes.as_slice()).unwrap();
                 assert_eq!(vertex.bytes, encode_op(&op), "{exec:?}");
-                assert!(vertex.bytes.len() <= super::capacity(&exec), "capacity");
                 let inputs_len: usize = (op.inputs.iter())
                     .map(|i| prost::encoding::message::encoded_len(1, i))
                     .sum();

@@ -127,7 +127,7 @@ pub(super) fn take_apart(root: State) -> Vec<Part> {
 /// older, wrote them in field-number order), and source attributes as map entries that always
 /// carry both key and value (prost skips empty ones).
 pub(crate) fn encode_op(op: &pb::Op) -> Vec<u8> {
-    super::state::with_scratch(op.encoded_len() + 16, |buf| {
+    super::state::with_scratch(|buf| {
         for input in &op.inputs {
             prost::encoding::message::encode(1, input, buf);
         }

@@ -31,27 +31,8 @@ impl Metadata {
     /// The metadata of an op made with `meta` that needs `caps` (merged with `meta.caps`):
     /// the name becomes `description["llb.customname"]`.
     pub(crate) fn new(meta: &OpMeta, caps: &[&str]) -> Metadata {
-        // An upper bound of the size (each entry's tags and lengths take at most 18 bytes), so
-        // the buffer is allocated once.
-        let capacity = (meta.name.as_deref()).map_or(0, |n| n.len() + CUSTOM_NAME.len() + 18)
-            + (meta.description.iter())
-                .map(|(k, v)| k.len() + v.len() + 18)
-                .sum::<usize>()
-            + (meta.caps.iter().map(|c| c.len()))
-                .chain(caps.iter().map(|c| c.len()))
-                .map(|len| len + 10)
-                .sum::<usize>()
-            + meta
-                .progress_group
-                .as_ref()
-                .map_or(0, |g| g.encoded_len() + 6)
-            + meta
-                .linux_resources
-                .as_ref()
-                .map_or(0, |r| r.encoded_len() + 6)
-            + 2;
         let name = meta.name.as_deref();
-        let bytes = super::state::with_scratch(capacity, |bytes| {
+        let bytes = super::state::with_scratch(|bytes| {
             Self::write(meta, name, caps, bytes);
         });
         Metadata {

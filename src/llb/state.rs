@@ -216,17 +216,17 @@ pub(crate) fn vertex_from_bytes(
 /// what a vertex keeps for the whole build.
 ///
 /// They are written into one reused buffer of the thread and copied out, rather than into a
-/// buffer of `bound` bytes shrunk in place: glibc splits the block on a shrink and frees the
-/// tail, which merges into the top of the heap and makes every such free sweep the allocator's
-/// fast bins (a tenth of converting 10,000 RUN lines). The copy is a few hundred bytes.
-pub(crate) fn with_scratch(bound: usize, write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+/// buffer sized by an upper bound and shrunk in place: glibc splits the block on a shrink and
+/// frees the tail, which merges into the top of the heap and makes every such free sweep the
+/// allocator's fast bins (a tenth of converting 10,000 RUN lines). The copy is a few hundred
+/// bytes, and no bound has to be worked out per op: the buffer grows on the first ops only.
+pub(crate) fn with_scratch(write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     thread_local! {
         static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut buf) => {
             buf.clear();
-            buf.reserve(bound);
             write(&mut buf);
             let out = buf.as_slice().to_vec();
             // Do not hold on to the buffer of one huge op.
@@ -237,7 +237,7 @@ pub(crate) fn with_scratch(bound: usize, write: impl FnOnce(&mut Vec<u8>)) -> Ve
         }
         // Only if `write` itself makes an op.
         Err(_) => {
-            let mut buf = Vec::with_capacity(bound);
+            let mut buf = Vec::new();
             write(&mut buf);
             buf.shrink_to_fit();
             buf
@@ -331,9 +331,9 @@ mod tests {
 
     #[test]
     fn scratch_bytes_come_out_at_their_size_even_when_nested() {
-        let outer = with_scratch(4, |buf| {
+        let outer = with_scratch(|buf| {
             buf.extend_from_slice(b"outer");
-            let inner = with_scratch(1 << 20, |b| b.extend_from_slice(b"inner"));
+            let inner = with_scratch(|b| b.extend_from_slice(b"inner"));
             assert_eq!((inner.as_slice(), inner.capacity()), (&b"inner"[..], 5));
             buf.extend_from_slice(&inner);
         });
@@ -342,9 +342,9 @@ mod tests {
             (&b"outerinner"[..], 10)
         );
         // A huge op does not leave its buffer behind, and the next one starts empty.
-        let huge = with_scratch(0, |b| b.resize(SCRATCH_KEPT + 1, 7));
+        let huge = with_scratch(|b| b.resize(SCRATCH_KEPT + 1, 7));
         assert_eq!(huge.len(), SCRATCH_KEPT + 1);
-        assert_eq!(with_scratch(0, |b| b.push(1)), [1]);
+        assert_eq!(with_scratch(|b| b.push(1)), [1]);
     }
 
     #[test]

@@ -137,6 +137,8 @@ pub(crate) fn can_contain_heredoc(node: &Node) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// Known keywords are their static text in any case; others are lower-cased copies.
     #[test]
     fn keywords_lower_cased() {
@@ -148,8 +150,6 @@ mod tests {
         assert_eq!(lower_keyword("FOO-Bar"), "foo-bar");
         assert!(matches!(lower_keyword("İNFO"), Cow::Owned(_)));
     }
-
-    use super::*;
 
     fn dump(line: &str) -> String {
         node_from_line(line.to_string(), '\\', Vec::new())
